@@ -1,0 +1,59 @@
+/**
+ * What a running task sees: the `ctx` argument of a `ts` task function, and (flattened)
+ * the variables of run-time templates in operator fields.
+ */
+import type { Json } from './dag-spec.ts';
+import type { RunType } from './states.ts';
+
+/** A task's logger: JSON lines in the attempt's log file, with correlation ids. */
+export interface TaskLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A named connection, read from `UPDRAFT_CONN_<NAME>` (a URL). */
+export interface ConnectionInfo {
+  name: string;
+  /** The full URL, secrets included: never log it. */
+  url: string;
+  /** URL scheme without the colon, e.g. `postgres`, `https`. */
+  type: string;
+  host: string;
+  port: number | null;
+  login: string | null;
+  password: string | null;
+  /** Path without the leading slash (a database name for SQL connections). */
+  schema: string | null;
+  extra: Record<string, string>;
+}
+
+export interface TaskContext {
+  dagId: string;
+  taskId: string;
+  runId: string;
+  runType: RunType;
+  /** 1 for the first try. */
+  tryNumber: number;
+  maxTries: number;
+  /** Start of the data interval (for manual runs, the trigger time). */
+  logicalDate: Date;
+  dataIntervalStart: Date;
+  dataIntervalEnd: Date;
+  /** `YYYY-MM-DD` of the logical date in UTC. */
+  ds: string;
+  /** Validated run parameters with defaults applied. */
+  params: { [key: string]: Json };
+  /** Results of direct upstream tasks, by task id. */
+  upstream: { [taskId: string]: Json };
+  log: TaskLogger;
+  /** Looks up a connection by name; throws naming the env var to set when missing. */
+  connection(name: string): ConnectionInfo;
+  /** Aborted when the attempt is cancelled or times out; pass it to fetch, child processes, ... */
+  signal: AbortSignal;
+}
+
+/** The function of a `ts` task. Its return value (JSON, size-limited) is the task result. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a task may return nothing
+export type TaskFunction = (ctx: TaskContext) => Promise<Json | void> | Json | void;
