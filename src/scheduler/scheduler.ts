@@ -1,0 +1,593 @@
+/**
+ * The scheduler: creates runs (cron timers), moves task instances through the state
+ * machine (`transitions.ts`) and hands attempts to the executor.
+ *
+ * It is event-driven, a single loop that sleeps until something happens:
+ * - an executor event (started / finished) — a finished task schedules its downstream
+ *   in the very next tick, not on a poll;
+ * - a timer: the next cron interval end, the next retry, the next run timeout;
+ * - a store signal (a run triggered or changed by the CLI/API, a DAG paused).
+ *
+ * Each tick applies everything that arrived since the previous one in ONE transaction
+ * (so under load the events batch up and throughput grows), then submits the attempts
+ * it queued to the executor after the commit. A tick that fails is retried with its
+ * events; nothing is dropped.
+ *
+ * On start it resets attempts left in flight by a previous process (see
+ * `resetInterruptedAttempts`), so a restarted scheduler resumes its runs.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import { resolveParams } from '../core/params.ts';
+import {
+  type AttemptKey,
+  attemptKeyString,
+  type Executor,
+  type ExecutorEvent,
+} from '../executor/executor.ts';
+import { createTimetable } from '../schedule/timetable.ts';
+import {
+  type DagVersion,
+  getDagVersion,
+  type LoadedFile,
+  removeDagFile,
+  syncDagFile,
+} from '../store/queries/dags.ts';
+import type { Store, StoreSignal } from '../store/store.ts';
+import {
+  completeBackfills,
+  createRun,
+  enqueueScheduled,
+  evaluateRuns,
+  finishRun,
+  type LocatedEvent,
+  promoteDueRetries,
+  recordFinished,
+  recordStarted,
+  resetInterruptedAttempts,
+  type SpecLookup,
+  startQueuedRuns,
+  type TiRef,
+  type Tx,
+} from './transitions.ts';
+
+export interface SchedulerOptions {
+  store: Store;
+  executor: Executor;
+  clock: Clock;
+  log: Logger;
+  /** Folder for attempt logs (`<home>/logs`). */
+  logsDir: string;
+  /** Attempts queued or running at once across all DAGs (default 64). */
+  parallelism?: number;
+  /** Whether newly discovered DAGs start paused (default false). */
+  pausedOnCreation?: boolean;
+  /** At most this many catch-up runs are created for one DAG per tick (default 100). */
+  maxCatchupRunsPerTick?: number;
+  /** Safety-net period for work a lost signal could delay (default 5 s). */
+  housekeepingMs?: number;
+}
+
+type StartedEvent = Extract<ExecutorEvent, { type: 'started' }>;
+type FinishedEvent = Extract<ExecutorEvent, { type: 'finished' }>;
+
+/** Observable scheduler facts (for health checks, benchmarks and tests). */
+export interface SchedulerStatus {
+  running: boolean;
+  /** When the last tick completed (ms since epoch on the scheduler's clock). */
+  lastTickAt: number | null;
+  ticks: number;
+  inFlight: number;
+}
+
+export class Scheduler {
+  private readonly store: Store;
+  private readonly executor: Executor;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly options: Required<
+    Pick<SchedulerOptions, 'parallelism' | 'pausedOnCreation' | 'maxCatchupRunsPerTick' | 'housekeepingMs'>
+  >;
+  private readonly logsDir: string;
+
+  private readonly versions = new Map<string, DagVersion>();
+  private readonly runVersions = new Map<number, { dagId: string; versionHash: string }>();
+  /** Attempts handed to the executor and not yet finished, by attempt key string. */
+  private readonly inFlight = new Map<string, { ref: TiRef; key: AttemptKey }>();
+  private pending: ExecutorEvent[] = [];
+  private dirtyRuns = new Set<string>();
+  /** Next cron check per DAG (ms). */
+  private readonly cronDue = new Map<string, number>();
+  private readonly runDeadlines = new Map<number, number>();
+  private nextRetryAt: number | null = null;
+  private needStartRuns = true;
+  private needEnqueue = true;
+  private cronRefresh: Set<string> | 'all' = 'all';
+  private lastHousekeeping = 0;
+  private readonly warnedPools = new Set<string>();
+
+  private running = false;
+  private wake: (() => void) | null = null;
+  private woken = false;
+  private loopDone: Promise<void> | null = null;
+  private cancelTimer: (() => void) | null = null;
+  private timerAt: number | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private status: SchedulerStatus = { running: false, lastTickAt: null, ticks: 0, inFlight: 0 };
+  private readonly tickListeners = new Set<() => void>();
+
+  constructor(options: SchedulerOptions) {
+    this.store = options.store;
+    this.executor = options.executor;
+    this.clock = options.clock;
+    this.log = options.log.child({ component: 'scheduler' });
+    this.logsDir = options.logsDir;
+    this.options = {
+      parallelism: options.parallelism ?? 64,
+      pausedOnCreation: options.pausedOnCreation ?? false,
+      maxCatchupRunsPerTick: options.maxCatchupRunsPerTick ?? 100,
+      housekeepingMs: options.housekeepingMs ?? 5000,
+    };
+    this.executor.onEvent((event) => {
+      this.pending.push(event);
+      this.poke();
+    });
+  }
+
+  /** Resets attempts interrupted by a previous process and starts the loop. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const now = new Date(this.clock.now());
+    const reset = await this.store.transaction((tx) => resetInterruptedAttempts(tx, now));
+    if (reset.length) this.log.info({ runs: reset.length }, 'resumed runs interrupted by a restart');
+    this.unsubscribe = await this.store.subscribe((signal) => this.onSignal(signal));
+    await this.loadTimers();
+    this.running = true;
+    this.status.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops the loop after the current tick. Attempts in flight are left to the executor's own stop. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.status.running = false;
+    this.unsubscribe?.();
+    this.cancelTimer?.();
+    this.poke();
+    await this.loopDone;
+  }
+
+  getStatus(): SchedulerStatus {
+    return { ...this.status, inFlight: this.inFlight.size };
+  }
+
+  /** Resolves after the next tick completes (for tests and benchmarks). */
+  nextTick(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.tickListeners.delete(done);
+        resolve();
+      };
+      this.tickListeners.add(done);
+      this.poke();
+    });
+  }
+
+  /** Records what the loader found in a file, and re-plans the schedules of changed DAGs. */
+  async applyLoadedFile(file: LoadedFile): Promise<string[]> {
+    const now = new Date(this.clock.now());
+    const changed = await this.store.transaction((tx) =>
+      syncDagFile(tx, file, now, this.options.pausedOnCreation),
+    );
+    this.refreshSchedules(changed);
+    return changed;
+  }
+
+  /** Retires the DAGs of a deleted file. */
+  async applyRemovedFile(fileloc: string): Promise<string[]> {
+    const changed = await this.store.transaction((tx) => removeDagFile(tx, fileloc));
+    this.refreshSchedules(changed);
+    return changed;
+  }
+
+  /** Wakes the loop (something changed). */
+  poke(): void {
+    this.woken = true;
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private refreshSchedules(dagIds: string[]): void {
+    if (!dagIds.length) return;
+    this.mergeCronRefresh(new Set(dagIds));
+    this.poke();
+  }
+
+  private mergeCronRefresh(more: Set<string> | 'all'): void {
+    if (this.cronRefresh === 'all') return;
+    if (more === 'all') this.cronRefresh = 'all';
+    else for (const id of more) this.cronRefresh.add(id);
+  }
+
+  private onSignal(signal: StoreSignal): void {
+    if (signal.kind === 'run_created') this.needStartRuns = true;
+    else if (signal.kind === 'run_changed') this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);
+    else if (signal.kind === 'dag_changed') this.refreshSchedules([signal.dagId]);
+    this.needEnqueue = true;
+    this.poke();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      if (!this.woken) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      this.woken = false;
+      try {
+        await this.tick();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        const delay = Math.min(30_000, 100 * 2 ** Math.min(failures, 9));
+        this.log.error({ err, retryInMs: delay }, 'scheduler tick failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        this.woken = true;
+      }
+      this.status.lastTickAt = this.clock.now();
+      this.status.ticks++;
+      for (const l of [...this.tickListeners]) l();
+      this.armTimer();
+    }
+  }
+
+  private specs: SpecLookup = async (dagId, versionHash) => {
+    const key = `${dagId}\u0000${versionHash}`;
+    let v = this.versions.get(key);
+    if (!v) {
+      v = await getDagVersion(this.store.db, dagId, versionHash);
+      if (!v) throw new Error(`DAG version ${dagId}@${versionHash} is missing from the store`);
+      this.versions.set(key, v);
+    }
+    return v;
+  };
+
+  private runVersion = async (runPk: number) => {
+    let v = this.runVersions.get(runPk);
+    if (!v) {
+      const row = await this.store.db
+        .selectFrom('dag_runs')
+        .select(['dag_id', 'version_hash'])
+        .where('id', '=', runPk)
+        .executeTakeFirstOrThrow();
+      v = { dagId: row.dag_id, versionHash: row.version_hash };
+      this.runVersions.set(runPk, v);
+    }
+    return v;
+  };
+
+  private logPathFor = (key: AttemptKey): string =>
+    path.join(
+      this.logsDir,
+      `dag_id=${safe(key.dagId)}`,
+      `run_id=${safe(key.runId)}`,
+      `task_id=${safe(key.taskId)}${key.mapIndex >= 0 ? `/map_index=${key.mapIndex}` : ''}`,
+      `attempt=${key.tryNumber}.log`,
+    );
+
+  /** One pass: apply events and due timers, evaluate touched runs, queue attempts. */
+  private async tick(): Promise<void> {
+    const now = new Date(this.clock.now());
+    const events = this.pending;
+    this.pending = [];
+    const dirty = this.dirtyRuns;
+    this.dirtyRuns = new Set();
+    const started: LocatedEvent<StartedEvent>[] = [];
+    const finished: LocatedEvent<FinishedEvent>[] = [];
+    for (const event of events) {
+      if (event.type === 'heartbeat') continue;
+      const flight = this.inFlight.get(attemptKeyString(event.key));
+      if (!flight) continue; // not ours (cancelled earlier, or from a previous process)
+      if (event.type === 'started') started.push({ ref: flight.ref, event });
+      else finished.push({ ref: flight.ref, event });
+    }
+    const housekeeping = now.getTime() - this.lastHousekeeping >= this.options.housekeepingMs;
+    if (housekeeping) {
+      this.lastHousekeeping = now.getTime();
+      this.needStartRuns = true;
+      this.needEnqueue = true;
+    }
+    const cronRefresh = this.cronRefresh;
+    this.cronRefresh = new Set();
+
+    let result: Awaited<ReturnType<typeof this.applyInTransaction>>;
+    try {
+      result = await this.store.transaction((tx) =>
+        this.applyInTransaction(tx, now, { started, finished, dirty, cronRefresh, housekeeping }),
+      );
+    } catch (err) {
+      // Put everything back for the retry.
+      this.pending = events.concat(this.pending);
+      for (const d of dirty) this.dirtyRuns.add(d);
+      this.mergeCronRefresh(cronRefresh);
+      throw err;
+    }
+
+    for (const { event } of finished) this.inFlight.delete(attemptKeyString(event.key));
+    for (const key of result.cancel) {
+      this.inFlight.delete(attemptKeyString(key));
+      this.executor.cancel(key);
+    }
+    for (const { ref, request } of result.attempts) {
+      this.inFlight.set(attemptKeyString(request.key), { ref, key: request.key });
+    }
+    for (const { request } of result.attempts) this.executor.submit(request);
+  }
+
+  private async applyInTransaction(
+    tx: Tx,
+    now: Date,
+    work: {
+      started: LocatedEvent<StartedEvent>[];
+      finished: LocatedEvent<FinishedEvent>[];
+      dirty: Set<string>;
+      cronRefresh: Set<string> | 'all';
+      housekeeping: boolean;
+    },
+  ) {
+    const touched = new Set<number>();
+    const cancel: AttemptKey[] = [];
+    await recordStarted(tx, work.started, now);
+    const outcomes = await recordFinished(tx, work.finished, this.specs, this.runVersion, now);
+    for (const o of outcomes) {
+      touched.add(o.ref.runPk);
+      // A new retry may be due earlier than the known one: re-read the next retry time.
+      if (o.state === 'up_for_retry') this.nextRetryAt = null;
+    }
+    if (work.finished.length) this.needEnqueue = true;
+
+    if (work.dirty.size) {
+      const { runPks, stale } = await this.reconcileDirtyRuns(tx, work.dirty);
+      for (const pk of runPks) touched.add(pk);
+      cancel.push(...stale);
+      this.needStartRuns = true;
+      this.needEnqueue = true;
+    }
+
+    if (this.nextRetryAt === null || this.nextRetryAt <= now.getTime() || work.housekeeping) {
+      const promoted = await promoteDueRetries(tx, now);
+      for (const pk of promoted) touched.add(pk);
+      if (promoted.length) this.needEnqueue = true;
+      const next = await tx
+        .selectFrom('task_instances')
+        .select((eb) => eb.fn.min('next_retry_at').as('at'))
+        .where('state', '=', 'up_for_retry')
+        .executeTakeFirst();
+      this.nextRetryAt = next?.at ? new Date(next.at).getTime() : Number.POSITIVE_INFINITY;
+    }
+
+    if (work.cronRefresh === 'all' || work.cronRefresh.size) await this.planSchedules(tx, work.cronRefresh, now);
+    if (await this.createDueRuns(tx, now)) this.needStartRuns = true;
+
+    for (const [runPk, deadline] of this.runDeadlines) {
+      if (deadline > now.getTime()) continue;
+      this.runDeadlines.delete(runPk);
+      const state = await tx.selectFrom('dag_runs').select(['state']).where('id', '=', runPk).executeTakeFirst();
+      if (state?.state !== 'running') continue;
+      const orders = await finishRun(tx, runPk, 'failed', 'dagrunTimeout exceeded', now);
+      cancel.push(...orders.map((o) => o.key));
+      this.log.warn({ runPk }, 'run failed: dagrunTimeout exceeded');
+      this.needStartRuns = true;
+    }
+
+    // Evaluate touched runs; finishing runs frees run slots, so start queued ones and go again.
+    let evaluate = [...touched];
+    for (let round = 0; round < 3; round++) {
+      if (this.needStartRuns) {
+        this.needStartRuns = false;
+        const startedRuns = await startQueuedRuns(tx, this.specs, now);
+        for (const pk of startedRuns) await this.trackRunDeadline(tx, pk, now);
+        evaluate.push(...startedRuns);
+      }
+      if (!evaluate.length) break;
+      const evaluations = await evaluateRuns(tx, evaluate, this.specs, now);
+      evaluate = [];
+      this.needEnqueue = true;
+      const done = evaluations.filter((e) => e.finished);
+      for (const e of done) {
+        this.runDeadlines.delete(e.runPk);
+        this.runVersions.delete(e.runPk);
+        this.log.info({ dagId: e.dagId, runId: e.runId, state: e.finished }, 'run finished');
+      }
+      const backfills = done.map((e) => e.backfillId).filter((b): b is number => b !== null);
+      if (backfills.length) await completeBackfills(tx, backfills, now);
+      if (done.length) this.needStartRuns = true;
+    }
+
+    let attempts: Awaited<ReturnType<typeof enqueueScheduled>>['attempts'] = [];
+    if (this.needEnqueue) {
+      this.needEnqueue = false;
+      const queued = await enqueueScheduled(
+        tx,
+        this.specs,
+        { parallelism: this.options.parallelism },
+        this.logPathFor,
+        now,
+      );
+      attempts = queued.attempts;
+      for (const pool of queued.missingPools) {
+        if (this.warnedPools.has(pool)) continue;
+        this.warnedPools.add(pool);
+        this.log.warn({ pool }, `pool '${pool}' does not exist: its tasks wait; create it with 'updraft pools set ${pool} <slots>'`);
+      }
+    }
+    return { attempts, cancel };
+  }
+
+  /** Resolves dirty run ids and finds in-flight attempts that the store no longer wants. */
+  private async reconcileDirtyRuns(tx: Tx, dirty: Set<string>) {
+    const ids = [...dirty].map((d) => d.split('\u0000') as [string, string]);
+    const runs = await tx
+      .selectFrom('dag_runs')
+      .select(['id', 'dag_id', 'run_id', 'state', 'version_hash'])
+      .where((eb) => eb.or(ids.map(([dagId, runId]) => eb.and([eb('dag_id', '=', dagId), eb('run_id', '=', runId)]))))
+      .execute();
+    const runPks = runs.map((r) => r.id);
+    for (const r of runs) this.runVersions.set(r.id, { dagId: r.dag_id, versionHash: r.version_hash });
+    const stale: AttemptKey[] = [];
+    if (runPks.length) {
+      const tis = await tx
+        .selectFrom('task_instances')
+        .select(['run_pk', 'task_id', 'map_index', 'try_number', 'state'])
+        .where('run_pk', 'in', runPks)
+        .where('state', 'in', ['queued', 'running'])
+        .execute();
+      const live = new Set(tis.map((t) => `${t.run_pk}/${t.task_id}/${t.map_index}/${t.try_number}`));
+      for (const { ref, key } of this.inFlight.values()) {
+        if (!runPks.includes(ref.runPk)) continue;
+        if (!live.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${key.tryNumber}`)) stale.push(key);
+      }
+    }
+    return { runPks, stale };
+  }
+
+  /** Recomputes the next cron check of the given DAGs (or all) from the store. */
+  private async planSchedules(tx: Tx, which: Set<string> | 'all', now: Date): Promise<void> {
+    let q = tx.selectFrom('dags').select(['dag_id', 'is_paused', 'is_active', 'spec']);
+    if (which !== 'all') q = q.where('dag_id', 'in', [...which]);
+    const rows = await q.execute();
+    if (which === 'all') this.cronDue.clear();
+    for (const row of rows) {
+      this.cronDue.delete(row.dag_id);
+      if (row.is_paused || !row.is_active || !row.spec.schedule) continue;
+      this.cronDue.set(row.dag_id, now.getTime()); // check at once; createDueRuns sets the real time
+    }
+  }
+
+  /** Creates the runs whose intervals have ended, per DAG due; returns whether any was created. */
+  private async createDueRuns(tx: Tx, now: Date): Promise<boolean> {
+    let created = false;
+    for (const [dagId, dueAt] of this.cronDue) {
+      if (dueAt > now.getTime()) continue;
+      const dag = await tx
+        .selectFrom('dags')
+        .select(['version_hash', 'spec', 'is_paused', 'is_active'])
+        .where('dag_id', '=', dagId)
+        .executeTakeFirst();
+      if (!dag || dag.is_paused || !dag.is_active) {
+        this.cronDue.delete(dagId);
+        continue;
+      }
+      const timetable = createTimetable(dag.spec);
+      if (!timetable) {
+        this.cronDue.delete(dagId);
+        continue;
+      }
+      const last = await tx
+        .selectFrom('dag_runs')
+        .select((eb) => eb.fn.max('data_interval_end').as('end'))
+        .where('dag_id', '=', dagId)
+        .where('run_type', '=', 'scheduled')
+        .executeTakeFirst();
+      let lastEnd = last?.end ? new Date(last.end) : null;
+      const due = timetable.dueRuns(lastEnd, now, dag.spec.catchup, this.options.maxCatchupRunsPerTick);
+      const version = await this.specs(dagId, dag.version_hash);
+      const params = resolveParams(dagId, dag.spec.params, {});
+      for (const planned of due) {
+        const pk = await createRun(
+          tx,
+          {
+            version,
+            runId: `scheduled__${planned.logicalDate.toISOString()}`,
+            runType: 'scheduled',
+            planned,
+            params,
+          },
+          now,
+        );
+        if (pk !== null) created = true;
+        if (!lastEnd || planned.dataIntervalEnd > lastEnd) lastEnd = planned.dataIntervalEnd;
+      }
+      // A capped catch-up continues on the next tick.
+      const next =
+        due.length >= this.options.maxCatchupRunsPerTick ? now : timetable.nextRunAfter(now, lastEnd);
+      this.cronDue.set(dagId, next ? next.getTime() : Number.POSITIVE_INFINITY);
+      await tx
+        .updateTable('dags')
+        .set({ next_run_after: next && next.getTime() > now.getTime() ? next : null })
+        .where('dag_id', '=', dagId)
+        .execute();
+      if (due.length) this.log.info({ dagId, runs: due.length }, 'created scheduled runs');
+    }
+    return created;
+  }
+
+  private async trackRunDeadline(tx: Tx, runPk: number, now: Date): Promise<void> {
+    const { dagId, versionHash } = await this.runVersionTx(tx, runPk);
+    const { spec } = await this.specs(dagId, versionHash);
+    if (spec.dagrunTimeoutMs !== null) this.runDeadlines.set(runPk, now.getTime() + spec.dagrunTimeoutMs);
+  }
+
+  private async runVersionTx(tx: Tx, runPk: number) {
+    const cached = this.runVersions.get(runPk);
+    if (cached) return cached;
+    const row = await tx
+      .selectFrom('dag_runs')
+      .select(['dag_id', 'version_hash'])
+      .where('id', '=', runPk)
+      .executeTakeFirstOrThrow();
+    const v = { dagId: row.dag_id, versionHash: row.version_hash };
+    this.runVersions.set(runPk, v);
+    return v;
+  }
+
+  /** Loads timers that live in the store: deadlines of running runs, the next retry. */
+  private async loadTimers(): Promise<void> {
+    const running = await this.store.db
+      .selectFrom('dag_runs')
+      .select(['id', 'dag_id', 'run_id', 'version_hash', 'started_at'])
+      .where('state', '=', 'running')
+      .execute();
+    for (const run of running) {
+      this.runVersions.set(run.id, { dagId: run.dag_id, versionHash: run.version_hash });
+      const { spec } = await this.specs(run.dag_id, run.version_hash);
+      if (spec.dagrunTimeoutMs !== null && run.started_at) {
+        this.runDeadlines.set(run.id, new Date(run.started_at).getTime() + spec.dagrunTimeoutMs);
+      }
+    }
+    this.nextRetryAt = null;
+    this.cronRefresh = 'all';
+    this.woken = true;
+    // Running runs may have task instances ready (e.g. after the reset): evaluate them.
+    for (const run of running) this.dirtyRuns.add(`${run.dag_id}\u0000${run.run_id}`);
+  }
+
+  /** Arms one timer for the earliest of: next cron check, next retry, next run deadline, housekeeping. */
+  private armTimer(): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    let at = this.lastHousekeeping + this.options.housekeepingMs;
+    for (const t of this.cronDue.values()) at = Math.min(at, t);
+    for (const t of this.runDeadlines.values()) at = Math.min(at, t);
+    if (this.nextRetryAt !== null) at = Math.min(at, this.nextRetryAt);
+    if (this.timerAt === at) return;
+    this.cancelTimer?.();
+    this.timerAt = at;
+    this.cancelTimer = this.clock.setTimer(Math.max(0, at - now), () => {
+      this.timerAt = null;
+      this.cancelTimer = null;
+      this.poke();
+    });
+  }
+}
+
+/** A path segment that cannot escape its folder. */
+function safe(part: string): string {
+  return part.replace(/[/\\\0]/g, '_').replace(/^\.\.?$/, '_');
+}

@@ -1,0 +1,889 @@
+/**
+ * Every state change of DAG runs and task instances happens in this module, inside the
+ * caller's transaction (see the state diagram in `src/core/states.ts`).
+ *
+ * Fencing: reports about an attempt change a task instance only while it is still
+ * `queued`/`running` with the same try number, so a late report from a stale or
+ * cancelled attempt is ignored instead of overwriting a newer one.
+ *
+ * The functions are set-based where they sit on the hot path (a scheduler tick applies
+ * a whole batch of executor events with a handful of statements).
+ */
+import { type Transaction, sql } from 'kysely';
+import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
+import { retryDelayMs } from '../core/retry.ts';
+import type { ExitReason, RunState, RunType, TaskState } from '../core/states.ts';
+import { isFinishedTaskState } from '../core/states.ts';
+import { evaluateTriggerRule } from '../core/trigger-rules.ts';
+import type { AttemptKey, AttemptRequest, ExecutorEvent } from '../executor/executor.ts';
+import type { PlannedRun } from '../schedule/timetable.ts';
+import type { DagVersion } from '../store/queries/dags.ts';
+import type { Database } from '../store/schema.ts';
+import { toJson } from '../store/store.ts';
+
+export type Tx = Transaction<Database>;
+
+/** Looks up (and caches) the spec a run is pinned to. */
+export type SpecLookup = (dagId: string, versionHash: string) => Promise<DagVersion>;
+
+/** A task instance's identity inside the store. */
+export interface TiRef {
+  runPk: number;
+  taskId: string;
+  mapIndex: number;
+}
+
+/** What the scheduler must do after a transition: attempts to kill. */
+export interface CancelOrder {
+  key: AttemptKey;
+  reason: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs
+
+export interface NewRun {
+  version: DagVersion;
+  runId: string;
+  runType: RunType;
+  planned: PlannedRun;
+  params: { [key: string]: Json };
+  backfillId?: number | null;
+}
+
+/**
+ * Creates a run in `queued` with one task instance per task in `none`. Returns the run's
+ * primary key, or null when a scheduled/backfill run for that logical date (or that
+ * run id) already exists.
+ */
+export async function createRun(tx: Tx, run: NewRun, now: Date): Promise<number | null> {
+  const inserted = await tx
+    .insertInto('dag_runs')
+    .values({
+      dag_id: run.version.dagId,
+      run_id: run.runId,
+      run_type: run.runType,
+      state: 'queued',
+      logical_date: run.planned.logicalDate,
+      data_interval_start: run.planned.dataIntervalStart,
+      data_interval_end: run.planned.dataIntervalEnd,
+      run_after: run.planned.runAfter,
+      params: toJson(run.params),
+      version_hash: run.version.versionHash,
+      backfill_id: run.backfillId ?? null,
+      queued_at: now,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) return null;
+  await insertTaskInstances(tx, inserted.id, run.version.dagId, run.runId, run.version.spec.tasks, now);
+  return inserted.id;
+}
+
+async function insertTaskInstances(
+  tx: Tx,
+  runPk: number,
+  dagId: string,
+  runId: string,
+  tasks: readonly TaskSpec[],
+  now: Date,
+): Promise<void> {
+  if (!tasks.length) return;
+  await tx
+    .insertInto('task_instances')
+    .values(
+      tasks.map((t) => ({
+        run_pk: runPk,
+        dag_id: dagId,
+        run_id: runId,
+        task_id: t.taskId,
+        map_index: -1,
+        state: 'none' as const,
+        try_number: 0,
+        max_tries: t.retries + 1,
+        operator: t.operator,
+        pool: t.pool,
+        pool_slots: t.poolSlots,
+        priority_weight: t.priorityWeight,
+        queue: t.queue,
+        updated_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/**
+ * Moves queued runs to `running` while their DAG (or backfill) is under its
+ * `maxActiveRuns`, oldest logical date first. Returns the started runs' keys.
+ */
+export async function startQueuedRuns(tx: Tx, specs: SpecLookup, now: Date): Promise<number[]> {
+  const queued = await tx
+    .selectFrom('dag_runs')
+    .select(['id', 'dag_id', 'version_hash', 'backfill_id'])
+    .where('state', '=', 'queued')
+    .orderBy('logical_date')
+    .orderBy('id')
+    .limit(1000)
+    .execute();
+  if (!queued.length) return [];
+  const dagIds = [...new Set(queued.map((r) => r.dag_id))];
+  const running = await tx
+    .selectFrom('dag_runs')
+    .select(['dag_id', 'backfill_id', sql<number>`count(*)::int`.as('n')])
+    .where('state', '=', 'running')
+    .where('dag_id', 'in', dagIds)
+    .groupBy(['dag_id', 'backfill_id'])
+    .execute();
+  const backfillIds = [...new Set(queued.map((r) => r.backfill_id).filter((b) => b !== null))];
+  const backfillLimits = new Map<number, number>();
+  if (backfillIds.length) {
+    const rows = await tx
+      .selectFrom('backfills')
+      .select(['id', 'max_active_runs', 'state'])
+      .where('id', 'in', backfillIds)
+      .execute();
+    for (const b of rows) backfillLimits.set(b.id, b.state === 'running' ? b.max_active_runs : 0);
+  }
+  // Backfill runs count against their backfill's limit; the others against the DAG's.
+  const active = new Map<string, number>();
+  const slotOf = (dagId: string, backfillId: number | null) =>
+    backfillId === null ? `dag:${dagId}` : `backfill:${backfillId}`;
+  for (const r of running) {
+    const slot = slotOf(r.dag_id, r.backfill_id);
+    active.set(slot, (active.get(slot) ?? 0) + r.n);
+  }
+  const start: number[] = [];
+  for (const run of queued) {
+    const slot = slotOf(run.dag_id, run.backfill_id);
+    const limit =
+      run.backfill_id === null
+        ? (await specs(run.dag_id, run.version_hash)).spec.maxActiveRuns
+        : (backfillLimits.get(run.backfill_id) ?? 0);
+    const n = active.get(slot) ?? 0;
+    if (n >= limit) continue;
+    active.set(slot, n + 1);
+    start.push(run.id);
+  }
+  if (start.length) {
+    await tx
+      .updateTable('dag_runs')
+      .set({ state: 'running', started_at: now })
+      .where('id', 'in', start)
+      .where('state', '=', 'queued')
+      .execute();
+  }
+  return start;
+}
+
+/** Result of evaluating a run: the run's new state when it just finished. */
+export interface RunEvaluation {
+  runPk: number;
+  dagId: string;
+  runId: string;
+  finished: RunState | null;
+  backfillId: number | null;
+}
+
+/**
+ * Decides, for each `none` task instance of the given running runs whose upstream is
+ * settled enough, whether it is `scheduled`, `skipped` or `upstream_failed` (trigger
+ * rules, walked in topological order so skips cascade in one pass), and ends runs whose
+ * task instances are all finished: `failed` if a leaf task failed or its upstream did,
+ * else `success`.
+ */
+export async function evaluateRuns(
+  tx: Tx,
+  runPks: readonly number[],
+  specs: SpecLookup,
+  now: Date,
+): Promise<RunEvaluation[]> {
+  if (!runPks.length) return [];
+  const runs = await tx
+    .selectFrom('dag_runs')
+    .select(['id', 'dag_id', 'run_id', 'version_hash', 'backfill_id'])
+    .where('id', 'in', [...new Set(runPks)])
+    .where('state', '=', 'running')
+    .execute();
+  if (!runs.length) return [];
+  const tis = await tx
+    .selectFrom('task_instances')
+    .select(['run_pk', 'task_id', 'state'])
+    .where(
+      'run_pk',
+      'in',
+      runs.map((r) => r.id),
+    )
+    .execute();
+  const statesByRun = new Map<number, Map<string, TaskState>>();
+  for (const ti of tis) {
+    let m = statesByRun.get(ti.run_pk);
+    if (!m) statesByRun.set(ti.run_pk, (m = new Map()));
+    m.set(ti.task_id, ti.state);
+  }
+  const changes: Record<'scheduled' | 'skipped' | 'upstream_failed', { runPk: number; taskId: string }[]> = {
+    scheduled: [],
+    skipped: [],
+    upstream_failed: [],
+  };
+  const results: RunEvaluation[] = [];
+  const finishedRuns: { id: number; state: RunState }[] = [];
+  for (const run of runs) {
+    const { spec } = await specs(run.dag_id, run.version_hash);
+    const states = statesByRun.get(run.id) ?? new Map<string, TaskState>();
+    for (const task of spec.tasks) {
+      if (states.get(task.taskId) !== 'none') continue;
+      const upstream = task.upstream.map((u) => states.get(u) ?? 'success');
+      const decision = evaluateTriggerRule(task.triggerRule, upstream);
+      if (decision === 'wait') continue;
+      const next = decision === 'run' ? 'scheduled' : decision === 'skip' ? 'skipped' : 'upstream_failed';
+      states.set(task.taskId, next);
+      changes[next].push({ runPk: run.id, taskId: task.taskId });
+    }
+    const finished = runOutcome(spec, states);
+    if (finished) finishedRuns.push({ id: run.id, state: finished });
+    results.push({
+      runPk: run.id,
+      dagId: run.dag_id,
+      runId: run.run_id,
+      finished,
+      backfillId: run.backfill_id,
+    });
+  }
+  for (const state of ['scheduled', 'skipped', 'upstream_failed'] as const) {
+    const list = changes[state];
+    if (!list.length) continue;
+    const finishedAt = state === 'scheduled' ? null : now;
+    await tx
+      .updateTable('task_instances')
+      .set({ state, updated_at: now, ended_at: finishedAt })
+      .where('state', '=', 'none')
+      .where((eb) =>
+        eb.or(list.map((c) => eb.and([eb('run_pk', '=', c.runPk), eb('task_id', '=', c.taskId)]))),
+      )
+      .execute();
+  }
+  for (const state of ['success', 'failed'] as const) {
+    const ids = finishedRuns.filter((r) => r.state === state).map((r) => r.id);
+    if (!ids.length) continue;
+    await tx
+      .updateTable('dag_runs')
+      .set({ state, ended_at: now })
+      .where('id', 'in', ids)
+      .where('state', '=', 'running')
+      .execute();
+  }
+  return results;
+}
+
+/** The run's final state once every task instance is finished, else null. */
+function runOutcome(spec: DagSpec, states: Map<string, TaskState>): RunState | null {
+  for (const s of states.values()) if (!isFinishedTaskState(s)) return null;
+  const hasDownstream = new Set(spec.tasks.flatMap((t) => t.upstream));
+  const leaves = spec.tasks.filter((t) => !hasDownstream.has(t.taskId));
+  const leafStates = leaves.length ? leaves.map((t) => states.get(t.taskId)) : [...states.values()];
+  return leafStates.some((s) => s === 'failed' || s === 'upstream_failed') ? 'failed' : 'success';
+}
+
+/** Marks a backfill completed once none of its runs is unfinished. */
+export async function completeBackfills(tx: Tx, backfillIds: readonly number[], now: Date) {
+  for (const id of new Set(backfillIds)) {
+    const open = await tx
+      .selectFrom('dag_runs')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('backfill_id', '=', id)
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
+    if (open.n === 0) {
+      await tx
+        .updateTable('backfills')
+        .set({ state: 'completed', ended_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .execute();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Task instances: scheduled → queued (with an attempt)
+
+export interface EnqueueLimits {
+  /** Attempts that may be queued or running at once across all DAGs. */
+  parallelism: number;
+}
+
+/** An attempt created by `enqueueScheduled`, to hand to the executor after commit. */
+export interface EnqueuedAttempt {
+  ref: TiRef;
+  request: AttemptRequest;
+}
+
+/**
+ * Picks `scheduled` task instances of running runs, highest priority weight first (then
+ * older logical date), within pool slots, each DAG's `maxActiveTasks` and the global
+ * parallelism; moves them to `queued` with try number + 1 and records the attempt.
+ */
+export async function enqueueScheduled(
+  tx: Tx,
+  specs: SpecLookup,
+  limits: EnqueueLimits,
+  logPathFor: (key: AttemptKey) => string,
+  now: Date,
+): Promise<{ attempts: EnqueuedAttempt[]; missingPools: string[] }> {
+  const activeRows = await tx
+    .selectFrom('task_instances')
+    .select(['dag_id', 'pool', sql<number>`count(*)::int`.as('n'), sql<number>`sum(pool_slots)::int`.as('slots')])
+    .where('state', 'in', ['queued', 'running'])
+    .groupBy(['dag_id', 'pool'])
+    .execute();
+  let inFlight = 0;
+  const poolUsed = new Map<string, number>();
+  const dagActive = new Map<string, number>();
+  for (const r of activeRows) {
+    inFlight += r.n;
+    poolUsed.set(r.pool, (poolUsed.get(r.pool) ?? 0) + r.slots);
+    dagActive.set(r.dag_id, (dagActive.get(r.dag_id) ?? 0) + r.n);
+  }
+  const room = limits.parallelism - inFlight;
+  if (room <= 0) return { attempts: [], missingPools: [] };
+  const candidates = await tx
+    .selectFrom('task_instances as ti')
+    .innerJoin('dag_runs as r', 'r.id', 'ti.run_pk')
+    .select([
+      'ti.run_pk',
+      'ti.task_id',
+      'ti.map_index',
+      'ti.try_number',
+      'ti.max_tries',
+      'ti.pool',
+      'ti.pool_slots',
+      'r.dag_id',
+      'r.run_id',
+      'r.run_type',
+      'r.version_hash',
+      'r.logical_date',
+      'r.data_interval_start',
+      'r.data_interval_end',
+      'r.params',
+    ])
+    .where('ti.state', '=', 'scheduled')
+    .where('r.state', '=', 'running')
+    .orderBy('ti.priority_weight', 'desc')
+    .orderBy('r.logical_date')
+    .orderBy('ti.run_pk')
+    .orderBy('ti.task_id')
+    .limit(Math.max(room * 4, 64))
+    .execute();
+  if (!candidates.length) return { attempts: [], missingPools: [] };
+  const pools = new Map(
+    (await tx.selectFrom('pools').select(['name', 'slots']).execute()).map((p) => [p.name, p.slots]),
+  );
+  const missingPools = new Set<string>();
+  const picked: (typeof candidates)[number][] = [];
+  for (const c of candidates) {
+    if (picked.length >= room) break;
+    const poolSlots = pools.get(c.pool);
+    if (poolSlots === undefined) {
+      missingPools.add(c.pool);
+      continue;
+    }
+    const used = poolUsed.get(c.pool) ?? 0;
+    if (used + c.pool_slots > poolSlots) continue;
+    const { spec } = await specs(c.dag_id, c.version_hash);
+    const active = dagActive.get(c.dag_id) ?? 0;
+    if (active >= spec.maxActiveTasks) continue;
+    poolUsed.set(c.pool, used + c.pool_slots);
+    dagActive.set(c.dag_id, active + 1);
+    picked.push(c);
+  }
+  if (!picked.length) return { attempts: [], missingPools: [...missingPools] };
+
+  await sql`
+    update task_instances as ti
+       set state = 'queued', try_number = ti.try_number + 1, queued_at = ${now},
+           started_at = null, ended_at = null, next_retry_at = null, updated_at = ${now}
+      from (values ${sql.join(picked.map((c) => sql`(${c.run_pk}::int, ${c.task_id}::text, ${c.map_index}::int)`))})
+           as v(run_pk, task_id, map_index)
+     where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
+       and ti.state = 'scheduled'`.execute(tx);
+
+  const results = await upstreamResults(tx, picked, specs);
+  const attempts: EnqueuedAttempt[] = [];
+  for (const c of picked) {
+    const version = await specs(c.dag_id, c.version_hash);
+    const task = version.spec.tasks.find((t) => t.taskId === c.task_id);
+    if (!task) continue;
+    const key: AttemptKey = {
+      dagId: c.dag_id,
+      runId: c.run_id,
+      taskId: c.task_id,
+      mapIndex: c.map_index,
+      tryNumber: c.try_number + 1,
+    };
+    const upstream: { [taskId: string]: Json } = {};
+    for (const u of task.upstream) {
+      const value = results.get(`${c.run_pk}/${u}`);
+      if (value !== undefined) upstream[u] = value;
+    }
+    attempts.push({
+      ref: { runPk: c.run_pk, taskId: c.task_id, mapIndex: c.map_index },
+      request: {
+        key,
+        fileloc: version.fileloc,
+        codeHash: version.codeHash,
+        task,
+        logPath: logPathFor(key),
+        context: {
+          runType: c.run_type,
+          logicalDate: iso(c.logical_date),
+          dataIntervalStart: iso(c.data_interval_start),
+          dataIntervalEnd: iso(c.data_interval_end),
+          params: c.params,
+          maxTries: c.max_tries,
+          upstreamResults: upstream,
+        },
+      },
+    });
+  }
+  if (attempts.length) {
+    await tx
+      .insertInto('task_attempts')
+      .values(
+        attempts.map(({ ref, request }) => ({
+          run_pk: ref.runPk,
+          task_id: ref.taskId,
+          map_index: ref.mapIndex,
+          try_number: request.key.tryNumber,
+          dag_id: request.key.dagId,
+          run_id: request.key.runId,
+          state: 'queued' as const,
+          queued_at: now,
+          log_path: request.logPath,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['run_pk', 'task_id', 'map_index', 'try_number']).doUpdateSet({
+          state: 'queued',
+          queued_at: now,
+          started_at: null,
+          ended_at: null,
+          exit_reason: null,
+          error: null,
+        }),
+      )
+      .execute();
+  }
+  return { attempts, missingPools: [...missingPools] };
+}
+
+async function upstreamResults(
+  tx: Tx,
+  picked: { run_pk: number; task_id: string; dag_id: string; version_hash: string }[],
+  specs: SpecLookup,
+): Promise<Map<string, Json>> {
+  const wanted: { runPk: number; taskId: string }[] = [];
+  for (const c of picked) {
+    const { spec } = await specs(c.dag_id, c.version_hash);
+    const task = spec.tasks.find((t) => t.taskId === c.task_id);
+    for (const u of task?.upstream ?? []) wanted.push({ runPk: c.run_pk, taskId: u });
+  }
+  const out = new Map<string, Json>();
+  if (!wanted.length) return out;
+  const rows = await tx
+    .selectFrom('task_results')
+    .select(['run_pk', 'task_id', 'value'])
+    .where((eb) =>
+      eb.or(wanted.map((w) => eb.and([eb('run_pk', '=', w.runPk), eb('task_id', '=', w.taskId)]))),
+    )
+    .execute();
+  for (const r of rows) out.set(`${r.run_pk}/${r.task_id}`, r.value);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Executor reports
+
+/** An executor event with the task instance it belongs to. */
+export type LocatedEvent<E extends ExecutorEvent = ExecutorEvent> = { ref: TiRef; event: E };
+
+/** `queued → running` for every started report still current (fenced). */
+export async function recordStarted(
+  tx: Tx,
+  events: readonly LocatedEvent<Extract<ExecutorEvent, { type: 'started' }>>[],
+  now: Date,
+): Promise<void> {
+  if (!events.length) return;
+  const values = sql.join(
+    events.map(
+      ({ ref, event }) =>
+        sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int, ${event.key.tryNumber}::int, ${new Date(event.at)}::timestamptz, ${event.hostname}::text, ${event.pid}::int)`,
+    ),
+  );
+  await sql`
+    update task_instances as ti
+       set state = 'running', started_at = v.at, updated_at = ${now}
+      from (values ${values}) as v(run_pk, task_id, map_index, try_number, at, hostname, pid)
+     where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
+       and ti.try_number = v.try_number and ti.state = 'queued'`.execute(tx);
+  await sql`
+    update task_attempts as a
+       set state = 'running', started_at = v.at, hostname = v.hostname, pid = v.pid
+      from (values ${values}) as v(run_pk, task_id, map_index, try_number, at, hostname, pid)
+     where a.run_pk = v.run_pk and a.task_id = v.task_id and a.map_index = v.map_index
+       and a.try_number = v.try_number and a.state = 'queued'`.execute(tx);
+}
+
+/** What `recordFinished` did with one report. */
+export interface FinishOutcome {
+  ref: TiRef;
+  key: AttemptKey;
+  /** The task instance's new state, or null when the report was stale and ignored. */
+  state: TaskState | null;
+}
+
+/**
+ * Applies finished reports (fenced): success (with its result), skipped, or a failure
+ * that becomes `up_for_retry` (retryable reason and tries left; the delay follows
+ * `retryDelayMs`) or `failed`. `interrupted`/`cancelled` reports for an attempt still
+ * current put the task instance back to `scheduled` without using up a try.
+ */
+export async function recordFinished(
+  tx: Tx,
+  events: readonly LocatedEvent<Extract<ExecutorEvent, { type: 'finished' }>>[],
+  specs: SpecLookup,
+  runVersion: (runPk: number) => Promise<{ dagId: string; versionHash: string }>,
+  now: Date,
+): Promise<FinishOutcome[]> {
+  if (!events.length) return [];
+  const current = await tx
+    .selectFrom('task_instances')
+    .select(['run_pk', 'task_id', 'map_index', 'try_number', 'max_tries', 'state'])
+    .where((eb) =>
+      eb.or(
+        events.map(({ ref }) =>
+          eb.and([
+            eb('run_pk', '=', ref.runPk),
+            eb('task_id', '=', ref.taskId),
+            eb('map_index', '=', ref.mapIndex),
+          ]),
+        ),
+      ),
+    )
+    .execute();
+  const byRef = new Map(current.map((r) => [`${r.run_pk}/${r.task_id}/${r.map_index}`, r]));
+  const outcomes: FinishOutcome[] = [];
+  const updates: { ref: TiRef; try: number; state: TaskState; nextRetryAt: Date | null; bumpTries: boolean }[] = [];
+  const attemptUpdates: { ref: TiRef; try: number; state: TaskState; reason: ExitReason; error: string | null; at: Date }[] = [];
+  const resultRows: { ref: TiRef; value: Json }[] = [];
+  for (const { ref, event } of events) {
+    const row = byRef.get(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}`);
+    const at = new Date(event.at);
+    const live =
+      row && row.try_number === event.key.tryNumber && (row.state === 'queued' || row.state === 'running');
+    const error = event.error ? (event.error.stack ?? event.error.message) : null;
+    if (!live) {
+      // Stale: close the attempt record if it is still open, leave the task instance.
+      attemptUpdates.push({
+        ref,
+        try: event.key.tryNumber,
+        state: event.outcome === 'success' ? 'success' : event.outcome === 'skipped' ? 'skipped' : 'failed',
+        reason: event.exitReason,
+        error,
+        at,
+      });
+      outcomes.push({ ref, key: event.key, state: null });
+      continue;
+    }
+    let state: TaskState;
+    let nextRetryAt: Date | null = null;
+    let bumpTries = false;
+    if (event.outcome === 'success') {
+      state = 'success';
+      if (event.result !== undefined) resultRows.push({ ref, value: event.result });
+    } else if (event.outcome === 'skipped') {
+      state = 'skipped';
+    } else if (event.exitReason === 'interrupted' || event.exitReason === 'cancelled') {
+      state = 'scheduled';
+      bumpTries = true;
+    } else if (isRetryable(event.exitReason) && row.try_number < row.max_tries) {
+      const { dagId, versionHash } = await runVersion(ref.runPk);
+      const { spec } = await specs(dagId, versionHash);
+      const task = spec.tasks.find((t) => t.taskId === ref.taskId);
+      const delay = task
+        ? retryDelayMs(task, row.try_number, `${dagId}/${event.key.runId}/${ref.taskId}/${row.try_number}`)
+        : 0;
+      state = 'up_for_retry';
+      nextRetryAt = new Date(now.getTime() + delay);
+    } else {
+      state = 'failed';
+    }
+    updates.push({ ref, try: event.key.tryNumber, state, nextRetryAt, bumpTries });
+    attemptUpdates.push({
+      ref,
+      try: event.key.tryNumber,
+      state: event.outcome === 'success' ? 'success' : event.outcome === 'skipped' ? 'skipped' : 'failed',
+      reason: event.exitReason,
+      error,
+      at,
+    });
+    outcomes.push({ ref, key: event.key, state });
+  }
+  if (updates.length) {
+    const values = sql.join(
+      updates.map(
+        (u) =>
+          sql`(${u.ref.runPk}::int, ${u.ref.taskId}::text, ${u.ref.mapIndex}::int, ${u.try}::int, ${u.state}::text, ${u.nextRetryAt}::timestamptz, ${u.bumpTries}::boolean)`,
+      ),
+    );
+    await sql`
+      update task_instances as ti
+         set state = v.state,
+             ended_at = case when v.state in ('success', 'failed', 'skipped') then ${now}::timestamptz else null end,
+             next_retry_at = v.next_retry_at,
+             max_tries = ti.max_tries + case when v.bump then 1 else 0 end,
+             updated_at = ${now}
+        from (values ${values}) as v(run_pk, task_id, map_index, try_number, state, next_retry_at, bump)
+       where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
+         and ti.try_number = v.try_number and ti.state in ('queued', 'running')`.execute(tx);
+  }
+  if (attemptUpdates.length) {
+    const values = sql.join(
+      attemptUpdates.map(
+        (u) =>
+          sql`(${u.ref.runPk}::int, ${u.ref.taskId}::text, ${u.ref.mapIndex}::int, ${u.try}::int, ${u.state}::text, ${u.reason}::text, ${u.error}::text, ${u.at}::timestamptz)`,
+      ),
+    );
+    await sql`
+      update task_attempts as a
+         set state = v.state, exit_reason = v.reason, error = v.error, ended_at = v.at
+        from (values ${values}) as v(run_pk, task_id, map_index, try_number, state, reason, error, at)
+       where a.run_pk = v.run_pk and a.task_id = v.task_id and a.map_index = v.map_index
+         and a.try_number = v.try_number and a.state in ('queued', 'running')`.execute(tx);
+  }
+  if (resultRows.length) {
+    await tx
+      .insertInto('task_results')
+      .values(
+        resultRows.map(({ ref, value }) => {
+          const text = JSON.stringify(value);
+          return {
+            run_pk: ref.runPk,
+            task_id: ref.taskId,
+            map_index: ref.mapIndex,
+            value: text,
+            size_bytes: Buffer.byteLength(text),
+          };
+        }),
+      )
+      .onConflict((oc) =>
+        oc.columns(['run_pk', 'task_id', 'map_index']).doUpdateSet((eb) => ({
+          value: eb.ref('excluded.value'),
+          size_bytes: eb.ref('excluded.size_bytes'),
+        })),
+      )
+      .execute();
+  }
+  return outcomes;
+}
+
+/** Failures that may be retried: the task's own error, a timeout, a lost worker. */
+function isRetryable(reason: ExitReason): boolean {
+  return reason === 'error' || reason === 'timeout' || reason === 'worker_lost';
+}
+
+/** `up_for_retry → scheduled` once the retry delay has passed. Returns the runs touched. */
+export async function promoteDueRetries(tx: Tx, now: Date): Promise<number[]> {
+  const rows = await tx
+    .updateTable('task_instances')
+    .set({ state: 'scheduled', updated_at: now })
+    .where('state', '=', 'up_for_retry')
+    .where('next_retry_at', '<=', now)
+    .returning('run_pk')
+    .execute();
+  return [...new Set(rows.map((r) => r.run_pk))];
+}
+
+/**
+ * After a scheduler restart, attempts recorded as queued or running have no process
+ * behind them (local workers die with the scheduler). Their attempts end as
+ * `interrupted` and the task instances go back to `scheduled`; the lost try does not
+ * count against `retries`. Returns the runs touched.
+ */
+export async function resetInterruptedAttempts(tx: Tx, now: Date): Promise<number[]> {
+  await tx
+    .updateTable('task_attempts')
+    .set({ state: 'failed', exit_reason: 'interrupted', ended_at: now, error: 'scheduler restarted' })
+    .where('state', 'in', ['queued', 'running'])
+    .execute();
+  const rows = await tx
+    .updateTable('task_instances')
+    .set((eb) => ({
+      state: 'scheduled',
+      max_tries: eb('max_tries', '+', 1),
+      updated_at: now,
+    }))
+    .where('state', 'in', ['queued', 'running'])
+    .returning('run_pk')
+    .execute();
+  return [...new Set(rows.map((r) => r.run_pk))];
+}
+
+// ---------------------------------------------------------------------------------------
+// Operator actions: timeouts, clear, mark
+
+/** Attempts in flight for the given task instances, to be cancelled after commit. */
+async function inFlight(tx: Tx, where: { runPk: number; taskIds?: string[] }): Promise<AttemptKey[]> {
+  let q = tx
+    .selectFrom('task_instances')
+    .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number'])
+    .where('run_pk', '=', where.runPk)
+    .where('state', 'in', ['queued', 'running']);
+  if (where.taskIds) q = q.where('task_id', 'in', where.taskIds.length ? where.taskIds : ['']);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    dagId: r.dag_id,
+    runId: r.run_id,
+    taskId: r.task_id,
+    mapIndex: r.map_index,
+    tryNumber: r.try_number,
+  }));
+}
+
+/** Closes the open attempt records of the given task instances as `cancelled`. */
+async function cancelAttempts(tx: Tx, runPk: number, keys: AttemptKey[], why: string, now: Date) {
+  for (const key of keys) {
+    await tx
+      .updateTable('task_attempts')
+      .set({ state: 'failed', exit_reason: 'cancelled', error: why, ended_at: now })
+      .where('run_pk', '=', runPk)
+      .where('task_id', '=', key.taskId)
+      .where('map_index', '=', key.mapIndex)
+      .where('try_number', '=', key.tryNumber)
+      .where('state', 'in', ['queued', 'running'])
+      .execute();
+  }
+}
+
+/**
+ * Ends a run as `state`: with `failed`, in-flight task instances fail and the rest are
+ * skipped; with `success`, every unfinished task instance is marked success. Returns the
+ * attempts to kill.
+ */
+export async function finishRun(
+  tx: Tx,
+  runPk: number,
+  state: 'success' | 'failed',
+  why: string,
+  now: Date,
+): Promise<CancelOrder[]> {
+  const keys = await inFlight(tx, { runPk });
+  await cancelAttempts(tx, runPk, keys, why, now);
+  await tx
+    .updateTable('task_instances')
+    .set({ state: state === 'success' ? 'success' : 'failed', ended_at: now, updated_at: now })
+    .where('run_pk', '=', runPk)
+    .where('state', 'in', ['queued', 'running'])
+    .execute();
+  await tx
+    .updateTable('task_instances')
+    .set({ state: state === 'success' ? 'success' : 'skipped', ended_at: now, updated_at: now, next_retry_at: null })
+    .where('run_pk', '=', runPk)
+    .where('state', 'in', ['none', 'scheduled', 'up_for_retry'])
+    .execute();
+  await tx
+    .updateTable('dag_runs')
+    .set({ state, ended_at: now })
+    .where('id', '=', runPk)
+    .execute();
+  return keys.map((key) => ({ key, reason: why }));
+}
+
+/**
+ * Clears task instances so they run again: back to `none` with a fresh allowance of
+ * retries, results removed; a finished run goes back to `queued`. The run moves to the
+ * DAG's current version (tasks new in it get task instances), so a fixed pipeline can be
+ * re-run. Returns the attempts to kill.
+ */
+export async function clearTaskInstances(
+  tx: Tx,
+  runPk: number,
+  taskIds: readonly string[],
+  current: DagVersion,
+  now: Date,
+): Promise<CancelOrder[]> {
+  const run = await tx
+    .selectFrom('dag_runs')
+    .select(['dag_id', 'run_id', 'state'])
+    .where('id', '=', runPk)
+    .executeTakeFirstOrThrow();
+  await insertTaskInstances(tx, runPk, run.dag_id, run.run_id, current.spec.tasks, now);
+  const ids = [...taskIds];
+  const keys = await inFlight(tx, { runPk, taskIds: ids });
+  await cancelAttempts(tx, runPk, keys, 'cleared', now);
+  const retries = new Map(current.spec.tasks.map((t) => [t.taskId, t.retries]));
+  for (const taskId of ids) {
+    await tx
+      .updateTable('task_instances')
+      .set((eb) => ({
+        state: 'none',
+        max_tries: eb('try_number', '+', (retries.get(taskId) ?? 0) + 1),
+        queued_at: null,
+        started_at: null,
+        ended_at: null,
+        next_retry_at: null,
+        updated_at: now,
+      }))
+      .where('run_pk', '=', runPk)
+      .where('task_id', '=', taskId)
+      .execute();
+  }
+  if (ids.length) {
+    await tx.deleteFrom('task_results').where('run_pk', '=', runPk).where('task_id', 'in', ids).execute();
+  }
+  await tx
+    .updateTable('dag_runs')
+    .set({
+      version_hash: current.versionHash,
+      ...(run.state === 'success' || run.state === 'failed'
+        ? { state: 'queued' as const, queued_at: now, ended_at: null }
+        : {}),
+    })
+    .where('id', '=', runPk)
+    .execute();
+  return keys.map((key) => ({ key, reason: 'cleared' }));
+}
+
+/**
+ * Sets one task instance to `success` or `failed` by hand (its in-flight attempt is
+ * killed); a finished run it belongs to goes back to `running` so downstream tasks
+ * follow. Returns the attempts to kill.
+ */
+export async function markTaskInstance(
+  tx: Tx,
+  runPk: number,
+  taskId: string,
+  state: 'success' | 'failed',
+  now: Date,
+): Promise<CancelOrder[]> {
+  const keys = await inFlight(tx, { runPk, taskIds: [taskId] });
+  await cancelAttempts(tx, runPk, keys, `marked ${state}`, now);
+  await tx
+    .updateTable('task_instances')
+    .set({ state, ended_at: now, next_retry_at: null, updated_at: now })
+    .where('run_pk', '=', runPk)
+    .where('task_id', '=', taskId)
+    .execute();
+  await tx
+    .updateTable('dag_runs')
+    .set({ state: 'running', ended_at: null })
+    .where('id', '=', runPk)
+    .where('state', 'in', ['success', 'failed'])
+    .execute();
+  return keys.map((key) => ({ key, reason: `marked ${state}` }));
+}
+
+function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}

@@ -1,0 +1,28 @@
+/**
+ * Numbered migrations (`src/store/migrations/NNNN-name.ts`), applied in order and
+ * recorded in `kysely_migration`. Adding a migration: a new file with the next number
+ * and an entry in `MIGRATIONS`; never edit one that has shipped.
+ */
+import { type Kysely, type Migration, Migrator } from 'kysely';
+import * as initial from './migrations/0001-initial.ts';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+/** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    throw new Error(
+      `database migration ${failed ? `'${failed.migrationName}' ` : ''}failed: ${String((error as Error).message ?? error)}`,
+      { cause: error },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
