@@ -63,6 +63,18 @@ export interface AttemptError {
   name?: string;
 }
 
+/**
+ * How an attempt ended, as the task runner reports it: the `finished` event without its
+ * envelope. For `skipped`, `error` carries the `SkipTask` message (the reason).
+ */
+export interface AttemptOutcome {
+  outcome: 'success' | 'skipped' | 'failed';
+  exitReason: ExitReason;
+  /** The task's JSON result (success only; absent when it returned nothing). */
+  result?: Json;
+  error?: AttemptError;
+}
+
 export type ExecutorEvent =
   | { type: 'started'; key: AttemptKey; at: number; pid: number; hostname: string }
   | { type: 'heartbeat'; key: AttemptKey; at: number }
