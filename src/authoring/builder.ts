@@ -1,0 +1,381 @@
+/**
+ * The objects the build function of `dag()` works with. They only record: tasks,
+ * groups and dependency edges go into a `DagDraft`, and problems become `SpecIssue`s
+ * with the line of the declaration. `finishDag` turns the draft into a `DagSpec` once
+ * the build function has returned, when every edge can be resolved (a dependency on a
+ * group needs all of the group's tasks).
+ */
+import type { Json } from '../core/dag-spec.ts';
+import type { SpecIssue } from '../core/errors.ts';
+import type { TaskFunction } from '../core/task-context.ts';
+import { type CallSite, callSiteLocation, captureCallSite } from './call-site.ts';
+import { plainJson } from './json-values.ts';
+import { TASK_DEFAULTS_FIELDS, TASK_OPTIONS_FIELDS } from './task-settings.ts';
+import type {
+  DagBuilder,
+  DependencyNode,
+  GroupOptions,
+  OperatorConfig,
+  ShellTaskConfig,
+  TaskDefaults,
+  TaskGroup,
+  TaskOptions,
+  TaskRef,
+  TaskScope,
+  Upstream,
+} from './types.ts';
+import { reportUnknownFields } from './unknown-fields.ts';
+
+/** A task as declared, before defaults and dependencies are resolved. */
+export interface TaskDraft {
+  taskId: string;
+  operator: string;
+  config: { [key: string]: Json };
+  groupId: string | null;
+  /** The task's own settings over its scope's defaults. */
+  settings: TaskDefaults;
+  doc: string | null;
+  fn: TaskFunction | undefined;
+  site: CallSite;
+}
+
+/** A task group as declared. */
+export interface GroupDraft {
+  groupId: string;
+  parent: string | null;
+  tooltip: string | null;
+  site: CallSite;
+}
+
+/** "`to` waits for `from`", as declared. */
+export interface EdgeDraft {
+  from: Upstream;
+  to: DependencyNode;
+  site: CallSite;
+}
+
+/** Everything declared for one DAG so far. */
+export class DagDraft {
+  readonly tasks = new Map<string, TaskDraft>();
+  readonly groups = new Map<string, GroupDraft>();
+  readonly edges: EdgeDraft[] = [];
+  readonly issues: SpecIssue[] = [];
+  /** Set when the build function has returned; later declarations are programming errors. */
+  sealed = false;
+
+  constructor(
+    readonly dagId: string,
+    readonly site: CallSite,
+  ) {}
+
+  /** Records a problem, located at `site` (default: the `dag()` call). */
+  report(issue: Omit<SpecIssue, 'dagId'>, site: CallSite = this.site): void {
+    this.issues.push({ ...callSiteLocation(site), dagId: this.dagId, ...issue });
+  }
+
+  /** Throws if the build function has already returned. */
+  assertOpen(action: string): void {
+    if (this.sealed) {
+      throw new Error(
+        `dag '${this.dagId}': cannot ${action} after its build function returned; ` +
+          'declare tasks and dependencies inside the function passed to dag()',
+      );
+    }
+  }
+}
+
+/** `value` without the fields set to undefined, so they do not hide defaults. */
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  const out: Partial<T> = {};
+  if (value === undefined || value === null || typeof value !== 'object') return out;
+  for (const [key, item] of Object.entries(value)) {
+    if (item !== undefined) (out as Record<string, unknown>)[key] = item;
+  }
+  return out;
+}
+
+const GROUP_OPTIONS_FIELDS: Readonly<Record<keyof GroupOptions, true>> = {
+  tooltip: true,
+  defaults: true,
+};
+
+/** Reports misspelt fields of a `defaults` object (of the DAG or a group). */
+export function reportDefaultsFields(
+  draft: DagDraft,
+  defaults: TaskDefaults | undefined,
+  field: string,
+  site: CallSite,
+): void {
+  reportUnknownFields(defaults, TASK_DEFAULTS_FIELDS, (key, hint) =>
+    draft.report(
+      { field: `${field}.${key}`, message: `unknown task setting '${key}'`, hint },
+      site,
+    ),
+  );
+}
+
+function isPromiseLike(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Runs a build function, reporting one that returns a promise (it must be synchronous). */
+function runBuild<T>(
+  draft: DagDraft,
+  build: ((scope: T) => void) | undefined,
+  scope: T,
+  what: string,
+  site: CallSite,
+): void {
+  if (typeof build !== 'function') {
+    draft.report({ message: `${what} needs a build function`, hint: 'pass (d) => { ... }' }, site);
+    return;
+  }
+  const result: unknown = build(scope);
+  if (isPromiseLike(result)) {
+    draft.report(
+      {
+        message: `the build function of ${what} returned a promise; it must declare everything synchronously`,
+        hint: 'do async work inside tasks, not while declaring them',
+      },
+      site,
+    );
+  }
+}
+
+function addEdges(
+  draft: DagDraft,
+  froms: readonly Upstream[],
+  tos: readonly DependencyNode[],
+  site: CallSite,
+): void {
+  draft.assertOpen('add dependencies');
+  for (const from of froms) for (const to of tos) draft.edges.push({ from, to, site });
+}
+
+function asList<T>(value: T | readonly T[]): readonly T[] {
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+/** Tasks and groups know their draft, so edges to another DAG's nodes can be refused. */
+export abstract class DraftNode {
+  constructor(readonly draft: DagDraft) {}
+}
+
+export class TaskRefImpl extends DraftNode implements TaskRef {
+  readonly kind = 'task';
+
+  constructor(
+    draft: DagDraft,
+    readonly taskId: string,
+  ) {
+    super(draft);
+  }
+
+  after(...upstream: Upstream[]): this {
+    addEdges(this.draft, upstream, [this], captureCallSite());
+    return this;
+  }
+
+  before<T extends DependencyNode | readonly DependencyNode[]>(downstream: T): T {
+    addEdges(this.draft, [this], asList<DependencyNode>(downstream), captureCallSite());
+    return downstream;
+  }
+}
+
+/** Task declaration methods shared by the DAG builder and groups. */
+abstract class ScopeImpl extends DraftNode implements TaskScope {
+  constructor(
+    draft: DagDraft,
+    /** Id of the group this scope is, or null for the DAG itself. */
+    private readonly scopeGroupId: string | null,
+    /** Task defaults in force in this scope. */
+    private readonly scopeDefaults: TaskDefaults,
+  ) {
+    super(draft);
+  }
+
+  task(id: string, fn: TaskFunction): TaskRef;
+  task(id: string, options: TaskOptions, fn: TaskFunction): TaskRef;
+  task(id: string, optionsOrFn: TaskOptions | TaskFunction, maybeFn?: TaskFunction): TaskRef {
+    const site = captureCallSite();
+    const [options, fn] =
+      typeof optionsOrFn === 'function' ? [{}, optionsOrFn] : [optionsOrFn, maybeFn];
+    const ref = this.declare('ts', id, {}, options, site);
+    if (typeof fn === 'function') {
+      const task = this.draft.tasks.get(ref.taskId);
+      if (task?.site === site) task.fn = fn;
+    } else {
+      this.draft.report(
+        {
+          taskId: ref.taskId,
+          message: 'a ts task needs a function',
+          hint: `write d.task('${id}', async (ctx) => { ... })`,
+        },
+        site,
+      );
+    }
+    return ref;
+  }
+
+  shell(id: string, config: ShellTaskConfig, options?: TaskOptions): TaskRef {
+    return this.declare('shell', id, config, options, captureCallSite());
+  }
+
+  operator(operator: string, id: string, config: OperatorConfig, options?: TaskOptions): TaskRef {
+    return this.declare(operator, id, config, options, captureCallSite());
+  }
+
+  group(id: string, build: (group: TaskGroup) => void): TaskGroup;
+  group(id: string, options: GroupOptions, build: (group: TaskGroup) => void): TaskGroup;
+  group(
+    id: string,
+    optionsOrBuild: GroupOptions | ((group: TaskGroup) => void),
+    maybeBuild?: (group: TaskGroup) => void,
+  ): TaskGroup {
+    const site = captureCallSite();
+    this.draft.assertOpen('declare a group');
+    const [options, build] =
+      typeof optionsOrBuild === 'function' ? [{}, optionsOrBuild] : [optionsOrBuild, maybeBuild];
+    const groupId = this.childId(id, site);
+    const existing = this.draft.groups.get(groupId) ?? this.draft.tasks.get(groupId);
+    if (existing !== undefined) {
+      const first = callSiteLocation(existing.site);
+      this.draft.report(
+        {
+          field: `groups.${groupId}`,
+          message: `id '${groupId}' is already used by a ${'taskId' in existing ? 'task' : 'group'}${first.line === undefined ? '' : ` declared at line ${first.line}`}`,
+          hint: 'give every task and group a unique id',
+        },
+        site,
+      );
+    } else {
+      this.draft.groups.set(groupId, {
+        groupId,
+        parent: this.scopeGroupId,
+        tooltip: options?.tooltip ?? null,
+        site,
+      });
+    }
+    reportUnknownFields(options, GROUP_OPTIONS_FIELDS, (key, hint) =>
+      this.draft.report(
+        { field: `groups.${groupId}.${key}`, message: `unknown group option '${key}'`, hint },
+        site,
+      ),
+    );
+    reportDefaultsFields(this.draft, options?.defaults, `groups.${groupId}.defaults`, site);
+    const group = new TaskGroupImpl(this.draft, groupId, {
+      ...this.scopeDefaults,
+      ...definedOnly(options?.defaults),
+    });
+    runBuild(this.draft, build, group, `group '${groupId}'`, site);
+    return group;
+  }
+
+  chain(...nodes: (DependencyNode | readonly DependencyNode[])[]): void {
+    const site = captureCallSite();
+    for (let i = 1; i < nodes.length; i++) {
+      const from = nodes[i - 1];
+      const to = nodes[i];
+      if (from === undefined || to === undefined) continue;
+      addEdges(this.draft, asList<DependencyNode>(from), asList<DependencyNode>(to), site);
+    }
+  }
+
+  /** Full id of a task or group declared in this scope as `id`. */
+  private childId(id: string, site: CallSite): string {
+    let local = id;
+    if (typeof id !== 'string') {
+      local = String(id);
+      this.draft.report({ message: `an id must be a string, got ${typeof id} '${local}'` }, site);
+    }
+    return this.scopeGroupId === null ? local : `${this.scopeGroupId}.${local}`;
+  }
+
+  private declare(
+    operator: string,
+    id: string,
+    config: OperatorConfig,
+    options: TaskOptions | undefined,
+    site: CallSite,
+  ): TaskRef {
+    this.draft.assertOpen('declare a task');
+    const taskId = this.childId(id, site);
+    const ref = new TaskRefImpl(this.draft, taskId);
+    const existing = this.draft.tasks.get(taskId) ?? this.draft.groups.get(taskId);
+    if (existing !== undefined) {
+      const first = callSiteLocation(existing.site);
+      this.draft.report(
+        {
+          taskId,
+          message: `task id '${taskId}' is already used by a ${'taskId' in existing ? 'task' : 'group'}${first.line === undefined ? '' : ` declared at line ${first.line}`}`,
+          hint: 'give every task a unique id',
+        },
+        site,
+      );
+      return ref;
+    }
+    reportUnknownFields(options, TASK_OPTIONS_FIELDS, (key, hint) =>
+      this.draft.report(
+        { taskId, field: `tasks.${taskId}.${key}`, message: `unknown task option '${key}'`, hint },
+        site,
+      ),
+    );
+    const { upstream, doc, ...settings } = definedOnly(options);
+    const json = plainJson(config, 'config', (path, message) =>
+      this.draft.report({ taskId, field: `tasks.${taskId}.${path}`, message }, site),
+    );
+    this.draft.tasks.set(taskId, {
+      taskId,
+      operator,
+      config: json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {},
+      groupId: this.scopeGroupId,
+      settings: { ...this.scopeDefaults, ...settings },
+      doc: doc ?? null,
+      fn: undefined,
+      site,
+    });
+    if (upstream !== undefined) addEdges(this.draft, asList(upstream), [ref], site);
+    return ref;
+  }
+}
+
+export class TaskGroupImpl extends ScopeImpl implements TaskGroup {
+  readonly kind = 'group';
+
+  constructor(
+    draft: DagDraft,
+    readonly groupId: string,
+    defaults: TaskDefaults,
+  ) {
+    super(draft, groupId, defaults);
+  }
+
+  after(...upstream: Upstream[]): this {
+    addEdges(this.draft, upstream, [this], captureCallSite());
+    return this;
+  }
+
+  before<T extends DependencyNode | readonly DependencyNode[]>(downstream: T): T {
+    addEdges(this.draft, [this], asList<DependencyNode>(downstream), captureCallSite());
+    return downstream;
+  }
+}
+
+export class DagBuilderImpl extends ScopeImpl implements DagBuilder {
+  constructor(draft: DagDraft, defaults: TaskDefaults) {
+    super(draft, null, definedOnly(defaults));
+  }
+
+  get dagId(): string {
+    return this.draft.dagId;
+  }
+
+  /** Runs the user's build function on this builder. */
+  run(build: ((d: DagBuilder) => void) | undefined): void {
+    runBuild(this.draft, build, this, `dag '${this.draft.dagId}'`, this.draft.site);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The pipeline sources Updraft reads, by file kind. Adding a kind of pipeline file
+ * (YAML, ...) means adding its source here.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { PipelineSource } from './pipeline-source.ts';
+import { TypeScriptSource } from './typescript-source.ts';
+
+/** What sources may need. */
+export interface SourceContext {
+  /** Updraft home (for caches). */
+  home: string;
+  /** Clock for timeouts. Default: the system clock. */
+  clock?: Clock;
+}
+
+/** A fresh instance of every built-in source. */
+export function defaultSources(context: SourceContext): PipelineSource[] {
+  return [new TypeScriptSource({ home: context.home, clock: context.clock })];
+}

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import type { DagSpec, TaskSpec } from '../../src/core/dag-spec.ts';
+import type { SpecIssue } from '../../src/core/errors.ts';
+import { validateDagSpec } from '../../src/loader/validate-spec.ts';
+
+function taskSpec(taskId: string, overrides: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    taskId,
+    operator: 'ts',
+    config: {},
+    upstream: [],
+    triggerRule: 'all_success',
+    retries: 0,
+    retryDelayMs: 300_000,
+    retryExponentialBackoff: false,
+    maxRetryDelayMs: null,
+    executionTimeoutMs: null,
+    pool: 'default_pool',
+    poolSlots: 1,
+    priorityWeight: 1,
+    queue: 'default',
+    group: null,
+    doc: null,
+    ...overrides,
+  };
+}
+
+function dagSpec(overrides: Partial<DagSpec> = {}): DagSpec {
+  return {
+    dagId: 'sample',
+    description: null,
+    owner: 'data-eng',
+    tags: [],
+    schedule: null,
+    timezone: 'UTC',
+    startDate: null,
+    endDate: null,
+    catchup: false,
+    maxActiveRuns: 16,
+    maxActiveTasks: 16,
+    dagrunTimeoutMs: null,
+    params: { type: 'object', properties: {} },
+    pausedOnCreation: null,
+    tasks: [taskSpec('extract'), taskSpec('load', { upstream: ['extract'] })],
+    groups: [],
+    doc: null,
+    ...overrides,
+  };
+}
+
+/** Issues as `field: message (hint)`, the file and DAG id checked separately. */
+function problems(issues: SpecIssue[]): string[] {
+  return issues.map((i) => `${i.field}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`);
+}
+
+describe('validateDagSpec', () => {
+  it('accepts a valid spec', () => {
+    expect(
+      validateDagSpec(dagSpec({ schedule: '@daily', startDate: '2026-01-01T00:00:00Z' })),
+    ).toEqual([]);
+  });
+
+  it('names the file and the DAG in every issue', () => {
+    const issues = validateDagSpec(dagSpec({ maxActiveRuns: 0 }), '/p/sample.ts');
+    expect(issues).toEqual([
+      {
+        file: '/p/sample.ts',
+        dagId: 'sample',
+        field: 'maxActiveRuns',
+        message: 'must be an integer >= 1, got 0',
+      },
+    ]);
+  });
+
+  it.each([
+    ['daily sales', "dagId: dag id 'daily sales' is not valid"],
+    ['-leading', "dagId: dag id '-leading' is not valid"],
+    ['with.dot', "dagId: dag id 'with.dot' is not valid"],
+    ['x'.repeat(251), 'dagId: dag id is 251 characters long'],
+  ])('rejects dag id %j saying what is allowed', (dagId, problem) => {
+    const [issue] = problems(validateDagSpec(dagSpec({ dagId })));
+    expect(issue).toContain(problem);
+    expect(issue).toContain("use letters, digits, '_' and '-'");
+  });
+
+  it('rejects bad task ids, explaining what a dot means', () => {
+    const spec = dagSpec({
+      tasks: [taskSpec('ok_task-1'), taskSpec('has space'), taskSpec('a.b')],
+    });
+    expect(problems(validateDagSpec(spec))).toEqual([
+      "tasks.has space.taskId: task id 'has space' is not valid (use letters, digits, '_' and '-', not starting with '-', at most 250 characters; '.' only joins a group id and the id inside it)",
+      "tasks.a.b.taskId: task id 'a.b' is not valid ('.' separates a group id from the id inside it: declare 'b' inside a group instead)",
+    ]);
+  });
+
+  it('checks that tasks and groups nest consistently', () => {
+    const spec = dagSpec({
+      groups: [
+        { groupId: 'etl', parent: null, tooltip: null },
+        { groupId: 'etl.inner', parent: 'etl', tooltip: null },
+        { groupId: 'orphan.x', parent: 'orphan', tooltip: null },
+        { groupId: 'etl', parent: null, tooltip: null },
+      ],
+      tasks: [
+        taskSpec('etl.inner.t', { group: 'etl.inner' }),
+        taskSpec('etl.u', { group: 'etl.inner' }),
+        taskSpec('v', { group: 'missing' }),
+        taskSpec('etl'),
+      ],
+    });
+    expect(problems(validateDagSpec(spec))).toEqual([
+      "groups.orphan.x.parent: parent group 'orphan' does not exist",
+      "groups.etl: group id 'etl' is used twice (give every group a unique id)",
+      "tasks.etl.u.group: task 'etl.u' is in group 'etl.inner' but its id does not start with 'etl.inner.'",
+      "tasks.v.group: task 'v' is in group 'missing' but its id does not start with 'missing.'",
+      "tasks.v.group: group 'missing' does not exist",
+      "tasks.etl.taskId: task id 'etl' is also a group id (rename the task or the group)",
+    ]);
+  });
+
+  it('reports duplicate task ids', () => {
+    const spec = dagSpec({ tasks: [taskSpec('a'), taskSpec('a')] });
+    expect(problems(validateDagSpec(spec))).toEqual([
+      "tasks.a: task id 'a' is used by more than one task (give every task a unique id)",
+    ]);
+  });
+
+  it('reports an unknown upstream with the closest id', () => {
+    const spec = dagSpec({
+      tasks: [
+        taskSpec('extract'),
+        taskSpec('transform.clean', { group: null }),
+        taskSpec('load', { upstream: ['extarct', 'clean', 'zzz'] }),
+      ],
+    });
+    const issues = validateDagSpec(spec).filter((i) => i.taskId === 'load');
+    expect(problems(issues)).toEqual([
+      "tasks.load.upstream: upstream task 'extarct' does not exist in dag 'sample' (did you mean 'extract'?)",
+      "tasks.load.upstream: upstream task 'clean' does not exist in dag 'sample' (did you mean 'transform.clean'?)",
+      "tasks.load.upstream: upstream task 'zzz' does not exist in dag 'sample'",
+    ]);
+  });
+
+  it('reports each cycle with the path that closes it', () => {
+    const spec = dagSpec({
+      tasks: [
+        taskSpec('start'),
+        taskSpec('a', { upstream: ['start', 'c'] }),
+        taskSpec('b', { upstream: ['a'] }),
+        taskSpec('c', { upstream: ['b'] }),
+        taskSpec('self', { upstream: ['self'] }),
+      ],
+    });
+    expect(validateDagSpec(spec)).toEqual([
+      expect.objectContaining({
+        taskId: 'a',
+        field: 'tasks.a.upstream',
+        message: 'dependency cycle: a -> b -> c -> a',
+      }),
+      expect.objectContaining({ taskId: 'self', message: 'dependency cycle: self -> self' }),
+    ]);
+  });
+
+  it('reports schedule, time zone and date problems', () => {
+    const clock = new ManualClock('2026-04-05T12:00:00Z');
+    const cases: [Partial<DagSpec>, string[]][] = [
+      [
+        { schedule: '61 * * * *', startDate: '2026-01-01T00:00:00Z' },
+        [
+          "schedule: invalid cron '61 * * * *': minute field '61' is not valid (allowed: 0-59, with * , - /)",
+        ],
+      ],
+      [
+        { schedule: '@daily', timezone: 'Europe/Berln', startDate: '2026-01-01T00:00:00Z' },
+        [expect.stringContaining("timezone: unknown time zone 'Europe/Berln'")],
+      ],
+      [
+        { schedule: '@daily' },
+        [
+          "startDate: a DAG with a schedule needs a start date: no data interval starts before it (add startDate: '2026-04-05' (read in the DAG's time zone), or an earlier date to backfill from)",
+        ],
+      ],
+      [
+        { startDate: '2026-02-01T00:00:00Z', endDate: '2026-01-01T00:00:00Z' },
+        [
+          'endDate: endDate 2026-01-01T00:00:00Z is before startDate 2026-02-01T00:00:00Z (swap them, or remove endDate)',
+        ],
+      ],
+      [
+        { startDate: 'soon' },
+        ["startDate: 'soon' is not an ISO date (use e.g. '2026-01-01T00:00:00Z')"],
+      ],
+    ];
+    for (const [overrides, expected] of cases) {
+      expect(problems(validateDagSpec(dagSpec(overrides), undefined, { clock }))).toEqual(expected);
+    }
+  });
+
+  it('reports a bad params schema', () => {
+    const spec = dagSpec({
+      params: { type: 'object', properties: { limit: { type: 'integr' } } },
+    });
+    const issues = validateDagSpec(spec);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ field: 'params', message: expect.stringContaining('limit') });
+  });
+
+  it('reports bad task settings', () => {
+    const spec = dagSpec({
+      tasks: [
+        taskSpec('t', {
+          triggerRule: 'all_sucess' as never,
+          retries: -1,
+          retryDelayMs: -1,
+          executionTimeoutMs: 0,
+          poolSlots: 0,
+          pool: '',
+          priorityWeight: Number.NaN,
+          queue: ' ',
+        }),
+      ],
+    });
+    expect(problems(validateDagSpec(spec))).toEqual([
+      "tasks.t.triggerRule: unknown trigger rule 'all_sucess' (did you mean 'all_success'?)",
+      'tasks.t.retries: must be an integer >= 0, got -1',
+      'tasks.t.retryDelay: must be a duration >= 0, got -1',
+      'tasks.t.executionTimeout: must be a positive duration or null, got 0',
+      'tasks.t.pool: must be a pool name',
+      'tasks.t.poolSlots: must be an integer >= 1, got 0 (a task takes at least one slot of its pool)',
+      'tasks.t.priorityWeight: must be a number, got NaN',
+      'tasks.t.queue: must be a queue name',
+    ]);
+  });
+
+  it("checks operator configs against the operator's schema, and unknown operators", () => {
+    const spec = dagSpec({
+      tasks: [
+        taskSpec('sh', { operator: 'shell', config: { cmd: 'ls' } }),
+        taskSpec('odd', { operator: 'telepathy', config: {} }),
+      ],
+    });
+    const issues = problems(validateDagSpec(spec));
+    expect(issues).toContain('tasks.sh.config.command: is required');
+    expect(issues).toContainEqual(
+      expect.stringContaining('tasks.sh.config.cmd: is not a known field'),
+    );
+    expect(issues).toContainEqual(
+      expect.stringContaining("tasks.odd.operator: unknown operator 'telepathy'"),
+    );
+  });
+});
