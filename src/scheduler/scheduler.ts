@@ -247,27 +247,13 @@ export class Scheduler {
     }
   }
 
-  private specs: SpecLookup = async (dagId, versionHash) => {
+  private specs: SpecLookup = async (db, dagId, versionHash) => {
     const key = `${dagId}\u0000${versionHash}`;
     let v = this.versions.get(key);
     if (!v) {
-      v = await getDagVersion(this.store.db, dagId, versionHash);
+      v = await getDagVersion(db, dagId, versionHash);
       if (!v) throw new Error(`DAG version ${dagId}@${versionHash} is missing from the store`);
       this.versions.set(key, v);
-    }
-    return v;
-  };
-
-  private runVersion = async (runPk: number) => {
-    let v = this.runVersions.get(runPk);
-    if (!v) {
-      const row = await this.store.db
-        .selectFrom('dag_runs')
-        .select(['dag_id', 'version_hash'])
-        .where('id', '=', runPk)
-        .executeTakeFirstOrThrow();
-      v = { dagId: row.dag_id, versionHash: row.version_hash };
-      this.runVersions.set(runPk, v);
     }
     return v;
   };
@@ -497,7 +483,7 @@ export class Scheduler {
         .executeTakeFirst();
       let lastEnd = last?.end ? new Date(last.end) : null;
       const due = timetable.dueRuns(lastEnd, now, dag.spec.catchup, this.options.maxCatchupRunsPerTick);
-      const version = await this.specs(dagId, dag.version_hash);
+      const version = await this.specs(tx, dagId, dag.version_hash);
       const params = resolveParams(dagId, dag.spec.params, {});
       for (const planned of due) {
         const pk = await createRun(
@@ -529,12 +515,12 @@ export class Scheduler {
   }
 
   private async trackRunDeadline(tx: Tx, runPk: number, now: Date): Promise<void> {
-    const { dagId, versionHash } = await this.runVersionTx(tx, runPk);
-    const { spec } = await this.specs(dagId, versionHash);
+    const { dagId, versionHash } = await this.runVersion(tx, runPk);
+    const { spec } = await this.specs(tx, dagId, versionHash);
     if (spec.dagrunTimeoutMs !== null) this.runDeadlines.set(runPk, now.getTime() + spec.dagrunTimeoutMs);
   }
 
-  private async runVersionTx(tx: Tx, runPk: number) {
+  private runVersion = async (tx: Tx, runPk: number) => {
     const cached = this.runVersions.get(runPk);
     if (cached) return cached;
     const row = await tx
@@ -545,7 +531,7 @@ export class Scheduler {
     const v = { dagId: row.dag_id, versionHash: row.version_hash };
     this.runVersions.set(runPk, v);
     return v;
-  }
+  };
 
   /** Loads timers that live in the store: deadlines of running runs, the next retry. */
   private async loadTimers(): Promise<void> {
@@ -556,7 +542,7 @@ export class Scheduler {
       .execute();
     for (const run of running) {
       this.runVersions.set(run.id, { dagId: run.dag_id, versionHash: run.version_hash });
-      const { spec } = await this.specs(run.dag_id, run.version_hash);
+      const { spec } = await this.specs(this.store.db, run.dag_id, run.version_hash);
       if (spec.dagrunTimeoutMs !== null && run.started_at) {
         this.runDeadlines.set(run.id, new Date(run.started_at).getTime() + spec.dagrunTimeoutMs);
       }

@@ -19,12 +19,12 @@ import type { AttemptKey, AttemptRequest, ExecutorEvent } from '../executor/exec
 import type { PlannedRun } from '../schedule/timetable.ts';
 import type { DagVersion } from '../store/queries/dags.ts';
 import type { Database } from '../store/schema.ts';
-import { toJson } from '../store/store.ts';
+import { type Db, toJson } from '../store/store.ts';
 
 export type Tx = Transaction<Database>;
 
-/** Looks up (and caches) the spec a run is pinned to. */
-export type SpecLookup = (dagId: string, versionHash: string) => Promise<DagVersion>;
+/** Looks up (and caches) the spec a run is pinned to, reading through the caller's transaction. */
+export type SpecLookup = (db: Db, dagId: string, versionHash: string) => Promise<DagVersion>;
 
 /** A task instance's identity inside the store. */
 export interface TiRef {
@@ -159,7 +159,7 @@ export async function startQueuedRuns(tx: Tx, specs: SpecLookup, now: Date): Pro
     const slot = slotOf(run.dag_id, run.backfill_id);
     const limit =
       run.backfill_id === null
-        ? (await specs(run.dag_id, run.version_hash)).spec.maxActiveRuns
+        ? (await specs(tx, run.dag_id, run.version_hash)).spec.maxActiveRuns
         : (backfillLimits.get(run.backfill_id) ?? 0);
     const n = active.get(slot) ?? 0;
     if (n >= limit) continue;
@@ -230,7 +230,7 @@ export async function evaluateRuns(
   const results: RunEvaluation[] = [];
   const finishedRuns: { id: number; state: RunState }[] = [];
   for (const run of runs) {
-    const { spec } = await specs(run.dag_id, run.version_hash);
+    const { spec } = await specs(tx, run.dag_id, run.version_hash);
     const states = statesByRun.get(run.id) ?? new Map<string, TaskState>();
     for (const task of spec.tasks) {
       if (states.get(task.taskId) !== 'none') continue;
@@ -391,7 +391,7 @@ export async function enqueueScheduled(
     }
     const used = poolUsed.get(c.pool) ?? 0;
     if (used + c.pool_slots > poolSlots) continue;
-    const { spec } = await specs(c.dag_id, c.version_hash);
+    const { spec } = await specs(tx, c.dag_id, c.version_hash);
     const active = dagActive.get(c.dag_id) ?? 0;
     if (active >= spec.maxActiveTasks) continue;
     poolUsed.set(c.pool, used + c.pool_slots);
@@ -412,7 +412,7 @@ export async function enqueueScheduled(
   const results = await upstreamResults(tx, picked, specs);
   const attempts: EnqueuedAttempt[] = [];
   for (const c of picked) {
-    const version = await specs(c.dag_id, c.version_hash);
+    const version = await specs(tx, c.dag_id, c.version_hash);
     const task = version.spec.tasks.find((t) => t.taskId === c.task_id);
     if (!task) continue;
     const key: AttemptKey = {
@@ -485,7 +485,7 @@ async function upstreamResults(
 ): Promise<Map<string, Json>> {
   const wanted: { runPk: number; taskId: string }[] = [];
   for (const c of picked) {
-    const { spec } = await specs(c.dag_id, c.version_hash);
+    const { spec } = await specs(tx, c.dag_id, c.version_hash);
     const task = spec.tasks.find((t) => t.taskId === c.task_id);
     for (const u of task?.upstream ?? []) wanted.push({ runPk: c.run_pk, taskId: u });
   }
@@ -553,7 +553,7 @@ export async function recordFinished(
   tx: Tx,
   events: readonly LocatedEvent<Extract<ExecutorEvent, { type: 'finished' }>>[],
   specs: SpecLookup,
-  runVersion: (runPk: number) => Promise<{ dagId: string; versionHash: string }>,
+  runVersion: (db: Tx, runPk: number) => Promise<{ dagId: string; versionHash: string }>,
   now: Date,
 ): Promise<FinishOutcome[]> {
   if (!events.length) return [];
@@ -608,8 +608,8 @@ export async function recordFinished(
       state = 'scheduled';
       bumpTries = true;
     } else if (isRetryable(event.exitReason) && row.try_number < row.max_tries) {
-      const { dagId, versionHash } = await runVersion(ref.runPk);
-      const { spec } = await specs(dagId, versionHash);
+      const { dagId, versionHash } = await runVersion(tx, ref.runPk);
+      const { spec } = await specs(tx, dagId, versionHash);
       const task = spec.tasks.find((t) => t.taskId === ref.taskId);
       const delay = task
         ? retryDelayMs(task, row.try_number, `${dagId}/${event.key.runId}/${ref.taskId}/${row.try_number}`)

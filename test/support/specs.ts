@@ -1,0 +1,67 @@
+/**
+ * Builds `DagSpec`s for store and scheduler tests with the documented defaults, so a
+ * test states only what it is about. (Pipelines written as users write them are in
+ * test/fixtures/pipelines.)
+ */
+import { createHash } from 'node:crypto';
+import type { DagSpec, TaskSpec } from '../../src/core/dag-spec.ts';
+import type { LoadedFile } from '../../src/store/queries/dags.ts';
+
+export type TaskInput = Partial<TaskSpec> & { taskId: string };
+
+export function taskSpec(input: TaskInput): TaskSpec {
+  return {
+    operator: 'shell',
+    config: { command: 'true' },
+    upstream: [],
+    triggerRule: 'all_success',
+    retries: 0,
+    retryDelayMs: 300_000,
+    retryExponentialBackoff: false,
+    maxRetryDelayMs: null,
+    executionTimeoutMs: null,
+    pool: 'default_pool',
+    poolSlots: 1,
+    priorityWeight: 1,
+    queue: 'default',
+    group: null,
+    doc: null,
+    ...input,
+  };
+}
+
+export function dagSpec(input: Partial<Omit<DagSpec, 'tasks'>> & { dagId: string; tasks: TaskInput[] }): DagSpec {
+  return {
+    description: null,
+    owner: 'test',
+    tags: [],
+    schedule: null,
+    timezone: 'UTC',
+    startDate: null,
+    endDate: null,
+    catchup: false,
+    maxActiveRuns: 16,
+    maxActiveTasks: 16,
+    dagrunTimeoutMs: null,
+    params: { type: 'object', properties: {} },
+    pausedOnCreation: false,
+    groups: [],
+    doc: null,
+    ...input,
+    tasks: input.tasks.map(taskSpec),
+  };
+}
+
+/** A loaded-file record for `spec`, as the loader would report it. */
+export function loadedFile(fileloc: string, ...specs: DagSpec[]): LoadedFile {
+  return {
+    fileloc,
+    codeHash: hash(fileloc),
+    dags: specs.map((spec) => ({ spec, versionHash: hash(JSON.stringify(spec)) })),
+    issues: [],
+  };
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
