@@ -22,7 +22,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.UPDRAFT_LOG_LEVEL ?? 'info';
   if (!options.file) return pino({ level, base: { pid: process.pid } }, pino.destination(2));
   mkdirSync(path.dirname(options.file), { recursive: true });
-  const streams: pino.StreamEntry[] = [{ level: level as pino.Level, stream: pino.destination({ dest: options.file, mkdir: true, sync: false }) }];
+  const streams: pino.StreamEntry[] = [
+    {
+      level: level as pino.Level,
+      stream: pino.destination({ dest: options.file, mkdir: true, sync: false }),
+    },
+  ];
   if (options.echoWarnings ?? true) streams.push({ level: 'warn', stream: pino.destination(2) });
   return pino({ level, base: { pid: process.pid } }, pino.multistream(streams));
 }

@@ -3,6 +3,8 @@
  * `src/scheduler/transitions.ts` in a transaction, then a store signal wakes the
  * scheduler (in this process, or in another one over LISTEN/NOTIFY on PostgreSQL).
  */
+
+import type { Selectable } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { ConflictError, NotFoundError, UpdraftError } from '../core/errors.ts';
 import { resolveParams } from '../core/params.ts';
@@ -16,8 +18,12 @@ import {
   type Tx,
 } from '../scheduler/transitions.ts';
 import { type DagVersion, getDagVersion } from '../store/queries/dags.ts';
-import type { Selectable } from 'kysely';
-import type { DagRunsTable, DagsTable, TaskAttemptsTable, TaskInstancesTable } from '../store/schema.ts';
+import type {
+  DagRunsTable,
+  DagsTable,
+  TaskAttemptsTable,
+  TaskInstancesTable,
+} from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type {
   AttemptInfo,
@@ -68,13 +74,21 @@ export class StoreOperations implements Operations {
   }
 
   async listImportErrors(): Promise<ImportErrorInfo[]> {
-    const rows = await this.store.db.selectFrom('import_errors').selectAll().orderBy('fileloc').execute();
+    const rows = await this.store.db
+      .selectFrom('import_errors')
+      .selectAll()
+      .orderBy('fileloc')
+      .execute();
     return rows.map((r) => ({ fileloc: r.fileloc, issues: r.issues, at: iso(r.created_at) }));
   }
 
   async setPaused(dagId: string, paused: boolean): Promise<void> {
     await this.dagRow(dagId);
-    await this.store.db.updateTable('dags').set({ is_paused: paused }).where('dag_id', '=', dagId).execute();
+    await this.store.db
+      .updateTable('dags')
+      .set({ is_paused: paused })
+      .where('dag_id', '=', dagId)
+      .execute();
     await this.store.notify({ kind: 'dag_changed', dagId });
   }
 
@@ -83,11 +97,12 @@ export class StoreOperations implements Operations {
     options: { params?: unknown; runId?: string; logicalDate?: string } = {},
   ): Promise<RunSummary> {
     const dag = await this.dagRow(dagId);
-    if (!dag.is_active) throw new ConflictError(`dag '${dagId}' is no longer defined by ${dag.fileloc}`);
+    if (!dag.is_active)
+      throw new ConflictError(`dag '${dagId}' is no longer defined by ${dag.fileloc}`);
     const params = resolveParams(dagId, dag.spec.params, options.params ?? {});
     const at = options.logicalDate ? parseDate(options.logicalDate, 'logicalDate') : this.now();
     const runId = options.runId ?? `manual__${at.toISOString()}`;
-    if (!/^[A-Za-z0-9_.:+\-]{1,250}$/.test(runId)) {
+    if (!/^[A-Za-z0-9_.:+-]{1,250}$/.test(runId)) {
       throw new UpdraftError(
         'invalid_run_id',
         `run id '${runId}' is invalid: use 1-250 letters, digits and _ . : + -`,
@@ -95,14 +110,21 @@ export class StoreOperations implements Operations {
     }
     const version = await this.currentVersion(dag);
     const pk = await this.store.transaction((tx) =>
-      createRun(tx, { version, runId, runType: 'manual', planned: manualRunInterval(at), params }, this.now()),
+      createRun(
+        tx,
+        { version, runId, runType: 'manual', planned: manualRunInterval(at), params },
+        this.now(),
+      ),
     );
     if (pk === null) throw new ConflictError(`dag '${dagId}' already has a run '${runId}'`);
     await this.store.notify({ kind: 'run_created', dagId });
     return this.getRun(dagId, runId);
   }
 
-  async listRuns(dagId: string, options: { limit?: number; state?: RunState } = {}): Promise<RunSummary[]> {
+  async listRuns(
+    dagId: string,
+    options: { limit?: number; state?: RunState } = {},
+  ): Promise<RunSummary[]> {
     await this.dagRow(dagId);
     let q = this.store.db
       .selectFrom('dag_runs')
@@ -132,7 +154,9 @@ export class StoreOperations implements Operations {
 
   async markRun(dagId: string, runId: string, state: 'success' | 'failed'): Promise<RunDetail> {
     const run = await this.runRow(dagId, runId);
-    await this.store.transaction((tx) => finishRun(tx, run.id, state, `run marked ${state}`, this.now()));
+    await this.store.transaction((tx) =>
+      finishRun(tx, run.id, state, `run marked ${state}`, this.now()),
+    );
     await this.store.notify({ kind: 'run_changed', dagId, runId });
     return this.getRun(dagId, runId);
   }
@@ -181,7 +205,9 @@ export class StoreOperations implements Operations {
     const run = await this.runRow(dagId, runId);
     const current = await this.currentVersion(dag);
     const pinned = await getDagVersion(this.store.db, dagId, run.version_hash);
-    const known = new Set([...(pinned?.spec.tasks ?? []), ...current.spec.tasks].map((t) => t.taskId));
+    const known = new Set(
+      [...(pinned?.spec.tasks ?? []), ...current.spec.tasks].map((t) => t.taskId),
+    );
     for (const taskId of taskIds) {
       if (!known.has(taskId)) throw await this.taskNotFound(dagId, runId, run.version_hash, taskId);
     }
@@ -198,7 +224,9 @@ export class StoreOperations implements Operations {
       ids = new Set([...ids].filter((id) => f.has(id)));
     }
     const cleared = [...ids];
-    await this.store.transaction((tx) => clearTaskInstances(tx, run.id, cleared, current, this.now()));
+    await this.store.transaction((tx) =>
+      clearTaskInstances(tx, run.id, cleared, current, this.now()),
+    );
     await this.store.notify({ kind: 'run_changed', dagId, runId });
     return { cleared };
   }
@@ -216,13 +244,22 @@ export class StoreOperations implements Operations {
     return this.getTaskInstance(dagId, runId, taskId);
   }
 
-  async taskLogPath(dagId: string, runId: string, taskId: string, tryNumber?: number): Promise<string> {
+  async taskLogPath(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    tryNumber?: number,
+  ): Promise<string> {
     const ti = await this.getTaskInstance(dagId, runId, taskId);
     if (!ti.attempts.length) {
-      throw new NotFoundError(`task '${taskId}' of run '${runId}' has not run yet (state ${ti.state})`);
+      throw new NotFoundError(
+        `task '${taskId}' of run '${runId}' has not run yet (state ${ti.state})`,
+      );
     }
     const attempt =
-      tryNumber === undefined ? ti.attempts.at(-1) : ti.attempts.find((a) => a.tryNumber === tryNumber);
+      tryNumber === undefined
+        ? ti.attempts.at(-1)
+        : ti.attempts.find((a) => a.tryNumber === tryNumber);
     if (!attempt) {
       throw new NotFoundError(
         `task '${taskId}' of run '${runId}' has no attempt ${tryNumber}; attempts: ${ti.attempts.map((a) => a.tryNumber).join(', ')}`,
@@ -238,20 +275,34 @@ export class StoreOperations implements Operations {
     const dag = await this.dagRow(dagId);
     const from = parseDate(options.from, 'from');
     const to = parseDate(options.to, 'to');
-    if (to < from) throw new UpdraftError('invalid_range', `backfill 'to' (${options.to}) is before 'from' (${options.from})`);
+    if (to < from)
+      throw new UpdraftError(
+        'invalid_range',
+        `backfill 'to' (${options.to}) is before 'from' (${options.from})`,
+      );
     const reprocess = options.reprocess ?? 'none';
     if (!['none', 'failed', 'all'].includes(reprocess)) {
-      throw new UpdraftError('invalid_reprocess', `reprocess must be none, failed or all (got '${reprocess}')`);
+      throw new UpdraftError(
+        'invalid_reprocess',
+        `reprocess must be none, failed or all (got '${reprocess}')`,
+      );
     }
     const maxActiveRuns = options.maxActiveRuns ?? 10;
     if (!Number.isInteger(maxActiveRuns) || maxActiveRuns < 1) {
-      throw new UpdraftError('invalid_max_active_runs', `maxActiveRuns must be a positive integer (got ${maxActiveRuns})`);
+      throw new UpdraftError(
+        'invalid_max_active_runs',
+        `maxActiveRuns must be a positive integer (got ${maxActiveRuns})`,
+      );
     }
     const timetable = createTimetable(dag.spec);
-    if (!timetable) throw new ConflictError(`dag '${dagId}' has no schedule, so it has no intervals to backfill`);
+    if (!timetable)
+      throw new ConflictError(`dag '${dagId}' has no schedule, so it has no intervals to backfill`);
     const planned = timetable.between(from, to, MAX_BACKFILL_RUNS + 1);
     if (planned.length > MAX_BACKFILL_RUNS) {
-      throw new UpdraftError('backfill_too_large', `backfill of '${dagId}' would create more than ${MAX_BACKFILL_RUNS} runs; split the range`);
+      throw new UpdraftError(
+        'backfill_too_large',
+        `backfill of '${dagId}' would create more than ${MAX_BACKFILL_RUNS} runs; split the range`,
+      );
     }
     const version = await this.currentVersion(dag);
     const params = resolveParams(dagId, dag.spec.params, {});
@@ -281,7 +332,11 @@ export class StoreOperations implements Operations {
           .executeTakeFirst();
         if (!existing) {
           const runId = `backfill__${p.logicalDate.toISOString()}`;
-          await createRun(tx, { version, runId, runType: 'backfill', planned: p, params, backfillId: backfill.id }, now);
+          await createRun(
+            tx,
+            { version, runId, runType: 'backfill', planned: p, params, backfillId: backfill.id },
+            now,
+          );
           runIds.push(runId);
           continue;
         }
@@ -293,7 +348,11 @@ export class StoreOperations implements Operations {
         runIds.push(existing.run_id);
       }
       if (!runIds.length) {
-        await tx.updateTable('backfills').set({ state: 'completed', ended_at: now }).where('id', '=', backfill.id).execute();
+        await tx
+          .updateTable('backfills')
+          .set({ state: 'completed', ended_at: now })
+          .where('id', '=', backfill.id)
+          .execute();
       }
       return { id: backfill.id, runIds };
     });
@@ -313,7 +372,11 @@ export class StoreOperations implements Operations {
     if (b.state !== 'running') return b;
     const now = this.now();
     await this.store.transaction(async (tx) => {
-      await tx.updateTable('backfills').set({ state: 'cancelled', ended_at: now }).where('id', '=', id).execute();
+      await tx
+        .updateTable('backfills')
+        .set({ state: 'cancelled', ended_at: now })
+        .where('id', '=', id)
+        .execute();
       // Runs not yet started are dropped from the backfill's queue by ending them.
       const queued = await tx
         .selectFrom('dag_runs')
@@ -336,21 +399,34 @@ export class StoreOperations implements Operations {
       .groupBy('pool')
       .execute();
     const usedBy = new Map(used.map((u) => [u.pool, Number(u.slots)]));
-    return pools.map((p) => ({ name: p.name, slots: p.slots, description: p.description, occupied: usedBy.get(p.name) ?? 0 }));
+    return pools.map((p) => ({
+      name: p.name,
+      slots: p.slots,
+      description: p.description,
+      occupied: usedBy.get(p.name) ?? 0,
+    }));
   }
 
   async setPool(name: string, slots: number, description?: string): Promise<PoolInfo> {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
-      throw new UpdraftError('invalid_pool', `pool name '${name}' is invalid: use 1-100 letters, digits and _ . -`);
+      throw new UpdraftError(
+        'invalid_pool',
+        `pool name '${name}' is invalid: use 1-100 letters, digits and _ . -`,
+      );
     }
     if (!Number.isInteger(slots) || slots < 0) {
-      throw new UpdraftError('invalid_pool', `pool slots must be a non-negative integer (got ${slots})`);
+      throw new UpdraftError(
+        'invalid_pool',
+        `pool slots must be a non-negative integer (got ${slots})`,
+      );
     }
     await this.store.db
       .insertInto('pools')
       .values({ name, slots, description: description ?? null })
       .onConflict((oc) =>
-        oc.column('name').doUpdateSet({ slots, ...(description === undefined ? {} : { description }) }),
+        oc
+          .column('name')
+          .doUpdateSet({ slots, ...(description === undefined ? {} : { description }) }),
       )
       .execute();
     await this.store.notify({ kind: 'pools_changed' });
@@ -359,7 +435,10 @@ export class StoreOperations implements Operations {
     return pool;
   }
 
-  async nextRuns(dagId: string, options: { after?: string; count?: number } = {}): Promise<PlannedRunInfo[]> {
+  async nextRuns(
+    dagId: string,
+    options: { after?: string; count?: number } = {},
+  ): Promise<PlannedRunInfo[]> {
     const dag = await this.dagRow(dagId);
     const timetable = createTimetable(dag.spec);
     if (!timetable) return [];
@@ -376,9 +455,15 @@ export class StoreOperations implements Operations {
   // -------------------------------------------------------------------------------------
 
   private async dagRow(dagId: string): Promise<Selectable<DagsTable>> {
-    const row = await this.store.db.selectFrom('dags').selectAll().where('dag_id', '=', dagId).executeTakeFirst();
+    const row = await this.store.db
+      .selectFrom('dags')
+      .selectAll()
+      .where('dag_id', '=', dagId)
+      .executeTakeFirst();
     if (!row) {
-      const ids = (await this.store.db.selectFrom('dags').select('dag_id').execute()).map((r) => r.dag_id);
+      const ids = (await this.store.db.selectFrom('dags').select('dag_id').execute()).map(
+        (r) => r.dag_id,
+      );
       throw new NotFoundError(`dag '${dagId}' not found${suggest(dagId, ids)}`);
     }
     return row;
@@ -392,20 +477,26 @@ export class StoreOperations implements Operations {
       .where('dag_id', '=', dagId)
       .where('run_id', '=', runId)
       .executeTakeFirst();
-    if (!row) throw new NotFoundError(`dag '${dagId}' has no run '${runId}' (list them with 'updraft runs list ${dagId}')`);
+    if (!row)
+      throw new NotFoundError(
+        `dag '${dagId}' has no run '${runId}' (list them with 'updraft runs list ${dagId}')`,
+      );
     return row;
   }
 
   private async currentVersion(dag: Selectable<DagsTable>): Promise<DagVersion> {
     const v = await getDagVersion(this.store.db, dag.dag_id, dag.version_hash);
-    if (!v) throw new Error(`DAG version ${dag.dag_id}@${dag.version_hash} is missing from the store`);
+    if (!v)
+      throw new Error(`DAG version ${dag.dag_id}@${dag.version_hash} is missing from the store`);
     return v;
   }
 
   private async taskNotFound(dagId: string, runId: string, versionHash: string, taskId: string) {
     const v = await getDagVersion(this.store.db, dagId, versionHash);
     const ids = v?.spec.tasks.map((t) => t.taskId) ?? [];
-    return new NotFoundError(`run '${runId}' of dag '${dagId}' has no task '${taskId}'${suggest(taskId, ids)}`);
+    return new NotFoundError(
+      `run '${runId}' of dag '${dagId}' has no task '${taskId}'${suggest(taskId, ids)}`,
+    );
   }
 
   private async recentRuns(dagIds: string[]) {
@@ -422,7 +513,9 @@ export class StoreOperations implements Operations {
             (e) =>
               e.fn
                 .agg<number>('row_number')
-                .over((o) => o.partitionBy('dag_id').orderBy('logical_date', 'desc').orderBy('id', 'desc'))
+                .over((o) =>
+                  o.partitionBy('dag_id').orderBy('logical_date', 'desc').orderBy('id', 'desc'),
+                )
                 .as('n'),
           ])
           .where('dag_id', 'in', dagIds)
@@ -442,7 +535,11 @@ export class StoreOperations implements Operations {
   }
 
   private async getBackfill(id: number): Promise<BackfillInfo> {
-    const b = await this.store.db.selectFrom('backfills').selectAll().where('id', '=', id).executeTakeFirst();
+    const b = await this.store.db
+      .selectFrom('backfills')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!b) throw new NotFoundError(`backfill ${id} not found`);
     const runs = await this.store.db
       .selectFrom('dag_runs')
@@ -464,7 +561,13 @@ export class StoreOperations implements Operations {
 }
 
 /** Puts an existing finished run back in the queue under a backfill (reprocess). */
-async function resetRunForBackfill(tx: Tx, runPk: number, version: DagVersion, backfillId: number, now: Date) {
+async function resetRunForBackfill(
+  tx: Tx,
+  runPk: number,
+  version: DagVersion,
+  backfillId: number,
+  now: Date,
+) {
   await clearTaskInstances(
     tx,
     runPk,
@@ -472,7 +575,11 @@ async function resetRunForBackfill(tx: Tx, runPk: number, version: DagVersion, b
     version,
     now,
   );
-  await tx.updateTable('dag_runs').set({ backfill_id: backfillId }).where('id', '=', runPk).execute();
+  await tx
+    .updateTable('dag_runs')
+    .set({ backfill_id: backfillId })
+    .where('id', '=', runPk)
+    .execute();
 }
 
 /** The given tasks and everything downstream of them. */
@@ -497,7 +604,10 @@ function downstreamClosure(version: DagVersion, start: Set<string>): Set<string>
 function parseDate(text: string, field: string): Date {
   const d = new Date(text);
   if (Number.isNaN(d.getTime())) {
-    throw new UpdraftError('invalid_date', `${field}: '${text}' is not a date; use ISO 8601, e.g. 2026-01-31 or 2026-01-31T02:00:00Z`);
+    throw new UpdraftError(
+      'invalid_date',
+      `${field}: '${text}' is not a date; use ISO 8601, e.g. 2026-01-31 or 2026-01-31T02:00:00Z`,
+    );
   }
   return d;
 }
@@ -521,7 +631,9 @@ function suggest(wanted: string, ids: string[]): string {
       bestDistance = d;
     }
   }
-  return best !== null && bestDistance <= Math.max(2, Math.floor(wanted.length / 3)) ? ` (did you mean '${best}'?)` : '';
+  return best !== null && bestDistance <= Math.max(2, Math.floor(wanted.length / 3))
+    ? ` (did you mean '${best}'?)`
+    : '';
 }
 
 function levenshtein(a: string, b: string): number {
@@ -529,14 +641,21 @@ function levenshtein(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }
   return prev[b.length] ?? 0;
 }
 
-function toDagSummary(row: Selectable<DagsTable>, recent: { runId: string; state: RunState }[]): DagSummary {
+function toDagSummary(
+  row: Selectable<DagsTable>,
+  recent: { runId: string; state: RunState }[],
+): DagSummary {
   return {
     dagId: row.dag_id,
     description: row.spec.description,

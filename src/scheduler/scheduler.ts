@@ -87,7 +87,10 @@ export class Scheduler {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly options: Required<
-    Pick<SchedulerOptions, 'parallelism' | 'pausedOnCreation' | 'maxCatchupRunsPerTick' | 'housekeepingMs'>
+    Pick<
+      SchedulerOptions,
+      'parallelism' | 'pausedOnCreation' | 'maxCatchupRunsPerTick' | 'housekeepingMs'
+    >
   >;
   private readonly logsDir: string;
 
@@ -140,7 +143,8 @@ export class Scheduler {
     if (this.running) return;
     const now = new Date(this.clock.now());
     const reset = await this.store.transaction((tx) => resetInterruptedAttempts(tx, now));
-    if (reset.length) this.log.info({ runs: reset.length }, 'resumed runs interrupted by a restart');
+    if (reset.length)
+      this.log.info({ runs: reset.length }, 'resumed runs interrupted by a restart');
     this.unsubscribe = await this.store.subscribe((signal) => this.onSignal(signal));
     await this.loadTimers();
     this.running = true;
@@ -214,7 +218,8 @@ export class Scheduler {
 
   private onSignal(signal: StoreSignal): void {
     if (signal.kind === 'run_created') this.needStartRuns = true;
-    else if (signal.kind === 'run_changed') this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);
+    else if (signal.kind === 'run_changed')
+      this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);
     else if (signal.kind === 'dag_changed') this.refreshSchedules([signal.dagId]);
     this.needEnqueue = true;
     this.poke();
@@ -229,6 +234,10 @@ export class Scheduler {
         });
         continue;
       }
+      // Let pending I/O (executor messages, timers) in before each tick: PGlite answers
+      // in microtasks only, so without this a busy loop could starve the event loop. It
+      // also lets events that arrive together be applied in one tick.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.woken = false;
       try {
         await this.tick();
@@ -314,6 +323,9 @@ export class Scheduler {
       this.inFlight.set(attemptKeyString(request.key), { ref, key: request.key });
     }
     for (const { request } of result.attempts) this.executor.submit(request);
+    if (events.length || result.attempts.length) {
+      this.log.debug({ events: events.length, submitted: result.attempts.length }, 'tick');
+    }
   }
 
   private async applyInTransaction(
@@ -358,13 +370,18 @@ export class Scheduler {
       this.nextRetryAt = next?.at ? new Date(next.at).getTime() : Number.POSITIVE_INFINITY;
     }
 
-    if (work.cronRefresh === 'all' || work.cronRefresh.size) await this.planSchedules(tx, work.cronRefresh, now);
+    if (work.cronRefresh === 'all' || work.cronRefresh.size)
+      await this.planSchedules(tx, work.cronRefresh, now);
     if (await this.createDueRuns(tx, now)) this.needStartRuns = true;
 
     for (const [runPk, deadline] of this.runDeadlines) {
       if (deadline > now.getTime()) continue;
       this.runDeadlines.delete(runPk);
-      const state = await tx.selectFrom('dag_runs').select(['state']).where('id', '=', runPk).executeTakeFirst();
+      const state = await tx
+        .selectFrom('dag_runs')
+        .select(['state'])
+        .where('id', '=', runPk)
+        .executeTakeFirst();
       if (state?.state !== 'running') continue;
       const orders = await finishRun(tx, runPk, 'failed', 'dagrunTimeout exceeded', now);
       cancel.push(...orders.map((o) => o.key));
@@ -410,7 +427,10 @@ export class Scheduler {
       for (const pool of queued.missingPools) {
         if (this.warnedPools.has(pool)) continue;
         this.warnedPools.add(pool);
-        this.log.warn({ pool }, `pool '${pool}' does not exist: its tasks wait; create it with 'updraft pools set ${pool} <slots>'`);
+        this.log.warn(
+          { pool },
+          `pool '${pool}' does not exist: its tasks wait; create it with 'updraft pools set ${pool} <slots>'`,
+        );
       }
     }
     return { attempts, cancel };
@@ -422,10 +442,15 @@ export class Scheduler {
     const runs = await tx
       .selectFrom('dag_runs')
       .select(['id', 'dag_id', 'run_id', 'state', 'version_hash'])
-      .where((eb) => eb.or(ids.map(([dagId, runId]) => eb.and([eb('dag_id', '=', dagId), eb('run_id', '=', runId)]))))
+      .where((eb) =>
+        eb.or(
+          ids.map(([dagId, runId]) => eb.and([eb('dag_id', '=', dagId), eb('run_id', '=', runId)])),
+        ),
+      )
       .execute();
     const runPks = runs.map((r) => r.id);
-    for (const r of runs) this.runVersions.set(r.id, { dagId: r.dag_id, versionHash: r.version_hash });
+    for (const r of runs)
+      this.runVersions.set(r.id, { dagId: r.dag_id, versionHash: r.version_hash });
     const stale: AttemptKey[] = [];
     if (runPks.length) {
       const tis = await tx
@@ -434,10 +459,13 @@ export class Scheduler {
         .where('run_pk', 'in', runPks)
         .where('state', 'in', ['queued', 'running'])
         .execute();
-      const live = new Set(tis.map((t) => `${t.run_pk}/${t.task_id}/${t.map_index}/${t.try_number}`));
+      const live = new Set(
+        tis.map((t) => `${t.run_pk}/${t.task_id}/${t.map_index}/${t.try_number}`),
+      );
       for (const { ref, key } of this.inFlight.values()) {
         if (!runPks.includes(ref.runPk)) continue;
-        if (!live.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${key.tryNumber}`)) stale.push(key);
+        if (!live.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${key.tryNumber}`))
+          stale.push(key);
       }
     }
     return { runPks, stale };
@@ -482,7 +510,12 @@ export class Scheduler {
         .where('run_type', '=', 'scheduled')
         .executeTakeFirst();
       let lastEnd = last?.end ? new Date(last.end) : null;
-      const due = timetable.dueRuns(lastEnd, now, dag.spec.catchup, this.options.maxCatchupRunsPerTick);
+      const due = timetable.dueRuns(
+        lastEnd,
+        now,
+        dag.spec.catchup,
+        this.options.maxCatchupRunsPerTick,
+      );
       const version = await this.specs(tx, dagId, dag.version_hash);
       const params = resolveParams(dagId, dag.spec.params, {});
       for (const planned of due) {
@@ -502,7 +535,9 @@ export class Scheduler {
       }
       // A capped catch-up continues on the next tick.
       const next =
-        due.length >= this.options.maxCatchupRunsPerTick ? now : timetable.nextRunAfter(now, lastEnd);
+        due.length >= this.options.maxCatchupRunsPerTick
+          ? now
+          : timetable.nextRunAfter(now, lastEnd);
       this.cronDue.set(dagId, next ? next.getTime() : Number.POSITIVE_INFINITY);
       await tx
         .updateTable('dags')
@@ -517,7 +552,8 @@ export class Scheduler {
   private async trackRunDeadline(tx: Tx, runPk: number, now: Date): Promise<void> {
     const { dagId, versionHash } = await this.runVersion(tx, runPk);
     const { spec } = await this.specs(tx, dagId, versionHash);
-    if (spec.dagrunTimeoutMs !== null) this.runDeadlines.set(runPk, now.getTime() + spec.dagrunTimeoutMs);
+    if (spec.dagrunTimeoutMs !== null)
+      this.runDeadlines.set(runPk, now.getTime() + spec.dagrunTimeoutMs);
   }
 
   private runVersion = async (tx: Tx, runPk: number) => {

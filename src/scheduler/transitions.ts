@@ -9,7 +9,7 @@
  * The functions are set-based where they sit on the hot path (a scheduler tick applies
  * a whole batch of executor events with a handful of statements).
  */
-import { type Transaction, sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
 import { retryDelayMs } from '../core/retry.ts';
 import type { ExitReason, RunState, RunType, TaskState } from '../core/states.ts';
@@ -77,7 +77,14 @@ export async function createRun(tx: Tx, run: NewRun, now: Date): Promise<number 
     .returning('id')
     .executeTakeFirst();
   if (!inserted) return null;
-  await insertTaskInstances(tx, inserted.id, run.version.dagId, run.runId, run.version.spec.tasks, now);
+  await insertTaskInstances(
+    tx,
+    inserted.id,
+    run.version.dagId,
+    run.runId,
+    run.version.spec.tasks,
+    now,
+  );
   return inserted.id;
 }
 
@@ -218,11 +225,14 @@ export async function evaluateRuns(
     .execute();
   const statesByRun = new Map<number, Map<string, TaskState>>();
   for (const ti of tis) {
-    let m = statesByRun.get(ti.run_pk);
-    if (!m) statesByRun.set(ti.run_pk, (m = new Map()));
+    const m = statesByRun.get(ti.run_pk) ?? new Map<string, TaskState>();
+    statesByRun.set(ti.run_pk, m);
     m.set(ti.task_id, ti.state);
   }
-  const changes: Record<'scheduled' | 'skipped' | 'upstream_failed', { runPk: number; taskId: string }[]> = {
+  const changes: Record<
+    'scheduled' | 'skipped' | 'upstream_failed',
+    { runPk: number; taskId: string }[]
+  > = {
     scheduled: [],
     skipped: [],
     upstream_failed: [],
@@ -237,7 +247,8 @@ export async function evaluateRuns(
       const upstream = task.upstream.map((u) => states.get(u) ?? 'success');
       const decision = evaluateTriggerRule(task.triggerRule, upstream);
       if (decision === 'wait') continue;
-      const next = decision === 'run' ? 'scheduled' : decision === 'skip' ? 'skipped' : 'upstream_failed';
+      const next =
+        decision === 'run' ? 'scheduled' : decision === 'skip' ? 'skipped' : 'upstream_failed';
       states.set(task.taskId, next);
       changes[next].push({ runPk: run.id, taskId: task.taskId });
     }
@@ -334,7 +345,12 @@ export async function enqueueScheduled(
 ): Promise<{ attempts: EnqueuedAttempt[]; missingPools: string[] }> {
   const activeRows = await tx
     .selectFrom('task_instances')
-    .select(['dag_id', 'pool', sql<number>`count(*)::int`.as('n'), sql<number>`sum(pool_slots)::int`.as('slots')])
+    .select([
+      'dag_id',
+      'pool',
+      sql<number>`count(*)::int`.as('n'),
+      sql<number>`sum(pool_slots)::int`.as('slots'),
+    ])
     .where('state', 'in', ['queued', 'running'])
     .groupBy(['dag_id', 'pool'])
     .execute();
@@ -378,7 +394,10 @@ export async function enqueueScheduled(
     .execute();
   if (!candidates.length) return { attempts: [], missingPools: [] };
   const pools = new Map(
-    (await tx.selectFrom('pools').select(['name', 'slots']).execute()).map((p) => [p.name, p.slots]),
+    (await tx.selectFrom('pools').select(['name', 'slots']).execute()).map((p) => [
+      p.name,
+      p.slots,
+    ]),
   );
   const missingPools = new Set<string>();
   const picked: (typeof candidates)[number][] = [];
@@ -574,21 +593,41 @@ export async function recordFinished(
     .execute();
   const byRef = new Map(current.map((r) => [`${r.run_pk}/${r.task_id}/${r.map_index}`, r]));
   const outcomes: FinishOutcome[] = [];
-  const updates: { ref: TiRef; try: number; state: TaskState; nextRetryAt: Date | null; bumpTries: boolean }[] = [];
-  const attemptUpdates: { ref: TiRef; try: number; state: TaskState; reason: ExitReason; error: string | null; at: Date }[] = [];
+  const updates: {
+    ref: TiRef;
+    try: number;
+    state: TaskState;
+    nextRetryAt: Date | null;
+    bumpTries: boolean;
+  }[] = [];
+  const attemptUpdates: {
+    ref: TiRef;
+    try: number;
+    state: TaskState;
+    reason: ExitReason;
+    error: string | null;
+    at: Date;
+  }[] = [];
   const resultRows: { ref: TiRef; value: Json }[] = [];
   for (const { ref, event } of events) {
     const row = byRef.get(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}`);
     const at = new Date(event.at);
     const live =
-      row && row.try_number === event.key.tryNumber && (row.state === 'queued' || row.state === 'running');
+      row &&
+      row.try_number === event.key.tryNumber &&
+      (row.state === 'queued' || row.state === 'running');
     const error = event.error ? (event.error.stack ?? event.error.message) : null;
     if (!live) {
       // Stale: close the attempt record if it is still open, leave the task instance.
       attemptUpdates.push({
         ref,
         try: event.key.tryNumber,
-        state: event.outcome === 'success' ? 'success' : event.outcome === 'skipped' ? 'skipped' : 'failed',
+        state:
+          event.outcome === 'success'
+            ? 'success'
+            : event.outcome === 'skipped'
+              ? 'skipped'
+              : 'failed',
         reason: event.exitReason,
         error,
         at,
@@ -612,7 +651,11 @@ export async function recordFinished(
       const { spec } = await specs(tx, dagId, versionHash);
       const task = spec.tasks.find((t) => t.taskId === ref.taskId);
       const delay = task
-        ? retryDelayMs(task, row.try_number, `${dagId}/${event.key.runId}/${ref.taskId}/${row.try_number}`)
+        ? retryDelayMs(
+            task,
+            row.try_number,
+            `${dagId}/${event.key.runId}/${ref.taskId}/${row.try_number}`,
+          )
         : 0;
       state = 'up_for_retry';
       nextRetryAt = new Date(now.getTime() + delay);
@@ -623,7 +666,12 @@ export async function recordFinished(
     attemptUpdates.push({
       ref,
       try: event.key.tryNumber,
-      state: event.outcome === 'success' ? 'success' : event.outcome === 'skipped' ? 'skipped' : 'failed',
+      state:
+        event.outcome === 'success'
+          ? 'success'
+          : event.outcome === 'skipped'
+            ? 'skipped'
+            : 'failed',
       reason: event.exitReason,
       error,
       at,
@@ -714,7 +762,12 @@ export async function promoteDueRetries(tx: Tx, now: Date): Promise<number[]> {
 export async function resetInterruptedAttempts(tx: Tx, now: Date): Promise<number[]> {
   await tx
     .updateTable('task_attempts')
-    .set({ state: 'failed', exit_reason: 'interrupted', ended_at: now, error: 'scheduler restarted' })
+    .set({
+      state: 'failed',
+      exit_reason: 'interrupted',
+      ended_at: now,
+      error: 'scheduler restarted',
+    })
     .where('state', 'in', ['queued', 'running'])
     .execute();
   const rows = await tx
@@ -734,7 +787,10 @@ export async function resetInterruptedAttempts(tx: Tx, now: Date): Promise<numbe
 // Operator actions: timeouts, clear, mark
 
 /** Attempts in flight for the given task instances, to be cancelled after commit. */
-async function inFlight(tx: Tx, where: { runPk: number; taskIds?: string[] }): Promise<AttemptKey[]> {
+async function inFlight(
+  tx: Tx,
+  where: { runPk: number; taskIds?: string[] },
+): Promise<AttemptKey[]> {
   let q = tx
     .selectFrom('task_instances')
     .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number'])
@@ -788,15 +844,16 @@ export async function finishRun(
     .execute();
   await tx
     .updateTable('task_instances')
-    .set({ state: state === 'success' ? 'success' : 'skipped', ended_at: now, updated_at: now, next_retry_at: null })
+    .set({
+      state: state === 'success' ? 'success' : 'skipped',
+      ended_at: now,
+      updated_at: now,
+      next_retry_at: null,
+    })
     .where('run_pk', '=', runPk)
     .where('state', 'in', ['none', 'scheduled', 'up_for_retry'])
     .execute();
-  await tx
-    .updateTable('dag_runs')
-    .set({ state, ended_at: now })
-    .where('id', '=', runPk)
-    .execute();
+  await tx.updateTable('dag_runs').set({ state, ended_at: now }).where('id', '=', runPk).execute();
   return keys.map((key) => ({ key, reason: why }));
 }
 
@@ -840,7 +897,11 @@ export async function clearTaskInstances(
       .execute();
   }
   if (ids.length) {
-    await tx.deleteFrom('task_results').where('run_pk', '=', runPk).where('task_id', 'in', ids).execute();
+    await tx
+      .deleteFrom('task_results')
+      .where('run_pk', '=', runPk)
+      .where('task_id', 'in', ids)
+      .execute();
   }
   await tx
     .updateTable('dag_runs')

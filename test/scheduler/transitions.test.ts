@@ -2,14 +2,15 @@
  * The state machine, transition by transition, against every store backend.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DagSpec } from '../../src/core/dag-spec.ts';
 import type { AttemptKey, ExecutorEvent } from '../../src/executor/executor.ts';
 import { manualRunInterval } from '../../src/schedule/timetable.ts';
 import {
   clearTaskInstances,
   createRun,
+  type EnqueuedAttempt,
   enqueueScheduled,
   evaluateRuns,
-  type EnqueuedAttempt,
   markTaskInstance,
   promoteDueRetries,
   recordFinished,
@@ -19,7 +20,6 @@ import {
   startQueuedRuns,
 } from '../../src/scheduler/transitions.ts';
 import { getDagVersion, syncDagFile } from '../../src/store/queries/dags.ts';
-import type { DagSpec } from '../../src/core/dag-spec.ts';
 import { dagSpec, loadedFile, type TaskInput } from '../support/specs.ts';
 import { STORE_BACKENDS, type TestStore } from '../support/stores.ts';
 
@@ -44,35 +44,62 @@ for (const backend of STORE_BACKENDS) {
 
     async function setup(spec: DagSpec, runId = 'r1') {
       await t.store.transaction((tx) => syncDagFile(tx, loadedFile('/p/dag.ts', spec), T0, false));
-      const row = await t.store.db.selectFrom('dags').select('version_hash').where('dag_id', '=', spec.dagId).executeTakeFirstOrThrow();
+      const row = await t.store.db
+        .selectFrom('dags')
+        .select('version_hash')
+        .where('dag_id', '=', spec.dagId)
+        .executeTakeFirstOrThrow();
       const version = await specs(t.store.db, spec.dagId, row.version_hash);
       const runPk = await t.store.transaction((tx) =>
-        createRun(tx, { version, runId, runType: 'manual', planned: manualRunInterval(T0), params: {} }, T0),
+        createRun(
+          tx,
+          { version, runId, runType: 'manual', planned: manualRunInterval(T0), params: {} },
+          T0,
+        ),
       );
       if (runPk === null) throw new Error('run not created');
       return { runPk, version };
     }
 
     async function states(runPk: number) {
-      const rows = await t.store.db.selectFrom('task_instances').select(['task_id', 'state', 'try_number']).where('run_pk', '=', runPk).orderBy('task_id').execute();
+      const rows = await t.store.db
+        .selectFrom('task_instances')
+        .select(['task_id', 'state', 'try_number'])
+        .where('run_pk', '=', runPk)
+        .orderBy('task_id')
+        .execute();
       return Object.fromEntries(rows.map((r) => [r.task_id, r.state]));
     }
 
     async function runState(runPk: number) {
-      return (await t.store.db.selectFrom('dag_runs').select('state').where('id', '=', runPk).executeTakeFirstOrThrow()).state;
+      return (
+        await t.store.db
+          .selectFrom('dag_runs')
+          .select('state')
+          .where('id', '=', runPk)
+          .executeTakeFirstOrThrow()
+      ).state;
     }
 
     /** Starts queued runs, evaluates, enqueues: one scheduler step. */
     async function step(now = T0, parallelism = 64): Promise<EnqueuedAttempt[]> {
       return t.store.transaction(async (tx) => {
         const started = await startQueuedRuns(tx, specs, now);
-        const running = await tx.selectFrom('dag_runs').select('id').where('state', '=', 'running').execute();
+        const running = await tx
+          .selectFrom('dag_runs')
+          .select('id')
+          .where('state', '=', 'running')
+          .execute();
         await evaluateRuns(tx, [...started, ...running.map((r) => r.id)], specs, now);
         return (await enqueueScheduled(tx, specs, { parallelism }, logPath, now)).attempts;
       });
     }
 
-    function finished(a: EnqueuedAttempt, outcome: 'success' | 'failed' | 'skipped', extra: Partial<Extract<ExecutorEvent, { type: 'finished' }>> = {}) {
+    function finished(
+      a: EnqueuedAttempt,
+      outcome: 'success' | 'failed' | 'skipped',
+      extra: Partial<Extract<ExecutorEvent, { type: 'finished' }>> = {},
+    ) {
       return {
         ref: a.ref,
         event: {
@@ -88,14 +115,25 @@ for (const backend of STORE_BACKENDS) {
 
     async function finish(events: ReturnType<typeof finished>[], now = T0) {
       return t.store.transaction((tx) =>
-        recordFinished(tx, events, specs, async (_db, runPk) => {
-          const r = await tx.selectFrom('dag_runs').select(['dag_id', 'version_hash']).where('id', '=', runPk).executeTakeFirstOrThrow();
-          return { dagId: r.dag_id, versionHash: r.version_hash };
-        }, now),
+        recordFinished(
+          tx,
+          events,
+          specs,
+          async (_db, runPk) => {
+            const r = await tx
+              .selectFrom('dag_runs')
+              .select(['dag_id', 'version_hash'])
+              .where('id', '=', runPk)
+              .executeTakeFirstOrThrow();
+            return { dagId: r.dag_id, versionHash: r.version_hash };
+          },
+          now,
+        ),
       );
     }
 
-    const chain = (...ids: string[]): TaskInput[] => ids.map((taskId, i) => ({ taskId, upstream: i ? [ids[i - 1]!] : [] }));
+    const chain = (...ids: string[]): TaskInput[] =>
+      ids.map((taskId, i) => ({ taskId, upstream: i ? [ids[i - 1]!] : [] }));
 
     it('walks a chain: roots first, downstream after success, run success at the end', async () => {
       const { runPk } = await setup(dagSpec({ dagId: 'chain', tasks: chain('a', 'b', 'c') }));
@@ -105,7 +143,22 @@ for (const backend of STORE_BACKENDS) {
       expect(attempts[0]!.request.key.tryNumber).toBe(1);
       expect(await states(runPk)).toEqual({ a: 'queued', b: 'none', c: 'none' });
       await t.store.transaction((tx) =>
-        recordStarted(tx, [{ ref: attempts[0]!.ref, event: { type: 'started', key: attempts[0]!.request.key, at: T0.getTime(), pid: 1, hostname: 'h' } }], T0),
+        recordStarted(
+          tx,
+          [
+            {
+              ref: attempts[0]!.ref,
+              event: {
+                type: 'started',
+                key: attempts[0]!.request.key,
+                at: T0.getTime(),
+                pid: 1,
+                hostname: 'h',
+              },
+            },
+          ],
+          T0,
+        ),
       );
       expect((await states(runPk)).a).toBe('running');
       await finish([finished(attempts[0]!, 'success', { result: { rows: 3 } })]);
@@ -121,7 +174,9 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('fences reports by try number: a stale success cannot overwrite a newer attempt', async () => {
-      const { runPk } = await setup(dagSpec({ dagId: 'fence', tasks: [{ taskId: 'a', retries: 2, retryDelayMs: 0 }] }));
+      const { runPk } = await setup(
+        dagSpec({ dagId: 'fence', tasks: [{ taskId: 'a', retries: 2, retryDelayMs: 0 }] }),
+      );
       const [first] = await step();
       await finish([finished(first!, 'failed')]);
       expect((await states(runPk)).a).toBe('up_for_retry');
@@ -138,15 +193,29 @@ for (const backend of STORE_BACKENDS) {
 
     it('retries with the backoff delay, then fails for good; downstream is upstream_failed', async () => {
       const { runPk } = await setup(
-        dagSpec({ dagId: 'retry', tasks: [{ taskId: 'a', retries: 1, retryDelayMs: 60_000 }, { taskId: 'b', upstream: ['a'] }] }),
+        dagSpec({
+          dagId: 'retry',
+          tasks: [
+            { taskId: 'a', retries: 1, retryDelayMs: 60_000 },
+            { taskId: 'b', upstream: ['a'] },
+          ],
+        }),
       );
       const [first] = await step();
       await finish([finished(first!, 'failed')]);
-      const ti = await t.store.db.selectFrom('task_instances').select(['next_retry_at', 'state']).where('task_id', '=', 'a').executeTakeFirstOrThrow();
+      const ti = await t.store.db
+        .selectFrom('task_instances')
+        .select(['next_retry_at', 'state'])
+        .where('task_id', '=', 'a')
+        .executeTakeFirstOrThrow();
       expect(ti.state).toBe('up_for_retry');
       expect(new Date(ti.next_retry_at!).getTime()).toBe(T0.getTime() + 60_000);
-      expect(await t.store.transaction((tx) => promoteDueRetries(tx, new Date(T0.getTime() + 59_999)))).toEqual([]);
-      expect(await t.store.transaction((tx) => promoteDueRetries(tx, new Date(T0.getTime() + 60_000)))).toEqual([runPk]);
+      expect(
+        await t.store.transaction((tx) => promoteDueRetries(tx, new Date(T0.getTime() + 59_999))),
+      ).toEqual([]);
+      expect(
+        await t.store.transaction((tx) => promoteDueRetries(tx, new Date(T0.getTime() + 60_000))),
+      ).toEqual([runPk]);
       const [second] = await step();
       await finish([finished(second!, 'failed')]);
       await step();
@@ -155,7 +224,9 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('a failure without retry (TaskFailure retry:false) skips the remaining retries', async () => {
-      const { runPk } = await setup(dagSpec({ dagId: 'noretry', tasks: [{ taskId: 'a', retries: 5 }] }));
+      const { runPk } = await setup(
+        dagSpec({ dagId: 'noretry', tasks: [{ taskId: 'a', retries: 5 }] }),
+      );
       const [a] = await step();
       await finish([finished(a!, 'failed', { exitReason: 'error_no_retry' })]);
       expect((await states(runPk)).a).toBe('failed');
@@ -184,9 +255,19 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('pools cap queued+running slots; maxActiveTasks caps a DAG', async () => {
-      await t.store.db.insertInto('pools').values({ name: 'db', slots: 2, description: null }).execute();
+      await t.store.db
+        .insertInto('pools')
+        .values({ name: 'db', slots: 2, description: null })
+        .execute();
       const { runPk } = await setup(
-        dagSpec({ dagId: 'pooled', maxActiveTasks: 3, tasks: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ taskId: id, pool: id < 'd' ? 'db' : 'default_pool' })) }),
+        dagSpec({
+          dagId: 'pooled',
+          maxActiveTasks: 3,
+          tasks: ['a', 'b', 'c', 'd', 'e'].map((id) => ({
+            taskId: id,
+            pool: id < 'd' ? 'db' : 'default_pool',
+          })),
+        }),
       );
       const attempts = await step();
       const pooled = attempts.filter((a) => a.request.task.pool === 'db');
@@ -199,7 +280,15 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('priority weight orders tasks when slots are scarce', async () => {
-      await setup(dagSpec({ dagId: 'prio', tasks: [{ taskId: 'low', priorityWeight: 1 }, { taskId: 'high', priorityWeight: 10 }] }));
+      await setup(
+        dagSpec({
+          dagId: 'prio',
+          tasks: [
+            { taskId: 'low', priorityWeight: 1 },
+            { taskId: 'high', priorityWeight: 10 },
+          ],
+        }),
+      );
       const attempts = await step(T0, 1);
       expect(attempts.map((a) => a.request.key.taskId)).toEqual(['high']);
     });
@@ -208,7 +297,17 @@ for (const backend of STORE_BACKENDS) {
       const spec = dagSpec({ dagId: 'mar', maxActiveRuns: 1, tasks: [{ taskId: 'a' }] });
       const { runPk, version } = await setup(spec);
       const second = await t.store.transaction((tx) =>
-        createRun(tx, { version, runId: 'r2', runType: 'manual', planned: manualRunInterval(new Date(T0.getTime() + 1000)), params: {} }, T0),
+        createRun(
+          tx,
+          {
+            version,
+            runId: 'r2',
+            runType: 'manual',
+            planned: manualRunInterval(new Date(T0.getTime() + 1000)),
+            params: {},
+          },
+          T0,
+        ),
       );
       const [a] = await step();
       expect(await runState(second!)).toBe('queued');
@@ -240,7 +339,12 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('marking a failed task success lets its downstream run', async () => {
-      const { runPk } = await setup(dagSpec({ dagId: 'mark', tasks: [{ taskId: 'a' }, { taskId: 'b', upstream: ['a'], triggerRule: 'one_success' }] }));
+      const { runPk } = await setup(
+        dagSpec({
+          dagId: 'mark',
+          tasks: [{ taskId: 'a' }, { taskId: 'b', upstream: ['a'], triggerRule: 'one_success' }],
+        }),
+      );
       const [a] = await step();
       await finish([finished(a!, 'failed')]);
       await step();
@@ -254,10 +358,15 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('after a restart, in-flight attempts are interrupted and re-queued without using a try', async () => {
-      const { runPk } = await setup(dagSpec({ dagId: 'restart', tasks: [{ taskId: 'a', retries: 0 }] }));
+      const { runPk } = await setup(
+        dagSpec({ dagId: 'restart', tasks: [{ taskId: 'a', retries: 0 }] }),
+      );
       const [a] = await step();
       expect(await t.store.transaction((tx) => resetInterruptedAttempts(tx, T0))).toEqual([runPk]);
-      const attempt = await t.store.db.selectFrom('task_attempts').selectAll().executeTakeFirstOrThrow();
+      const attempt = await t.store.db
+        .selectFrom('task_attempts')
+        .selectAll()
+        .executeTakeFirstOrThrow();
       expect(attempt.exit_reason).toBe('interrupted');
       const [again] = await step();
       expect(again!.request.key.tryNumber).toBe(2);

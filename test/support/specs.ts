@@ -30,7 +30,9 @@ export function taskSpec(input: TaskInput): TaskSpec {
   };
 }
 
-export function dagSpec(input: Partial<Omit<DagSpec, 'tasks'>> & { dagId: string; tasks: TaskInput[] }): DagSpec {
+export function dagSpec(
+  input: Partial<Omit<DagSpec, 'tasks'>> & { dagId: string; tasks: TaskInput[] },
+): DagSpec {
   return {
     description: null,
     owner: 'test',

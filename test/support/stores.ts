@@ -15,9 +15,21 @@ import { openPGliteStore, openPostgresStore, type Store } from '../../src/store/
 
 export interface TestStore {
   store: Store;
-  /** A scratch home folder (logs, cache) removed on close. */
+  /** A scratch home folder (logs, cache, the embedded store) removed on close. */
   home: string;
+  /** The PostgreSQL URL of the test database (undefined for PGlite, which lives in `home/db`). */
+  databaseUrl: string | undefined;
+  /** Closes this handle on the store (idempotent), e.g. so a runtime can open it itself. */
+  releaseStore(): Promise<void>;
   close(): Promise<void>;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => {
+    done ??= fn();
+    return done;
+  };
 }
 
 export interface StoreBackend {
@@ -25,17 +37,21 @@ export interface StoreBackend {
   open(): Promise<TestStore>;
 }
 
-const ADMIN_URL = process.env.UPDRAFT_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.UPDRAFT_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 
 async function openPGlite(): Promise<TestStore> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'updraft-test-'));
   cpSync(inject('pgliteTemplate'), path.join(home, 'db'), { recursive: true });
   const store = await openPGliteStore(path.join(home, 'db'));
+  const releaseStore = once(() => store.close());
   return {
     store,
     home,
+    databaseUrl: undefined,
+    releaseStore,
     async close() {
-      await store.close();
+      await releaseStore();
       rmSync(home, { recursive: true, force: true });
     },
   };
@@ -60,11 +76,14 @@ async function openPostgres(): Promise<TestStore> {
   const store = await openPostgresStore(url.toString());
   await store.migrate();
   const home = mkdtempSync(path.join(os.tmpdir(), 'updraft-test-'));
+  const releaseStore = once(() => store.close());
   return {
     store,
     home,
+    databaseUrl: url.toString(),
+    releaseStore,
     async close() {
-      await store.close();
+      await releaseStore();
       rmSync(home, { recursive: true, force: true });
       const c = new pg.Client({ connectionString: ADMIN_URL });
       await c.connect();

@@ -5,15 +5,11 @@
  */
 import type { DagSpec } from '../../core/dag-spec.ts';
 import type { SpecIssue } from '../../core/errors.ts';
+import type { FileLoadResult } from '../../loader/file-load-result.ts';
 import { type Db, toJson } from '../store.ts';
 
 /** One loaded file, as the loader reports it. */
-export interface LoadedFile {
-  fileloc: string;
-  codeHash: string;
-  dags: { spec: DagSpec; versionHash: string }[];
-  issues: SpecIssue[];
-}
+export type LoadedFile = FileLoadResult;
 
 /**
  * Records a file's DAGs (new versions, paused state for new DAGs) and its import errors;
@@ -26,13 +22,22 @@ export async function syncDagFile(
   pausedOnCreation: boolean,
 ): Promise<string[]> {
   const changed: string[] = [];
+  const codeHash = file.codeHash ?? '';
   const existing = await db
     .selectFrom('dags')
     .select(['dag_id', 'version_hash', 'is_active', 'fileloc'])
     .where((eb) =>
       eb.or([
         eb('fileloc', '=', file.fileloc),
-        ...(file.dags.length ? [eb('dag_id', 'in', file.dags.map((d) => d.spec.dagId))] : []),
+        ...(file.dags.length
+          ? [
+              eb(
+                'dag_id',
+                'in',
+                file.dags.map((d) => d.spec.dagId),
+              ),
+            ]
+          : []),
       ]),
     )
     .execute();
@@ -45,7 +50,7 @@ export async function syncDagFile(
       .values({
         dag_id: spec.dagId,
         version_hash: versionHash,
-        code_hash: file.codeHash,
+        code_hash: codeHash,
         fileloc: file.fileloc,
         spec: toJson(spec),
       })
@@ -57,7 +62,7 @@ export async function syncDagFile(
         .values({
           dag_id: spec.dagId,
           fileloc: file.fileloc,
-          code_hash: file.codeHash,
+          code_hash: codeHash,
           version_hash: versionHash,
           spec: toJson(spec),
           is_paused: spec.pausedOnCreation ?? pausedOnCreation,
@@ -71,7 +76,7 @@ export async function syncDagFile(
         .updateTable('dags')
         .set({
           fileloc: file.fileloc,
-          code_hash: file.codeHash,
+          code_hash: codeHash,
           version_hash: versionHash,
           spec: toJson(spec),
           is_active: true,

@@ -1,0 +1,200 @@
+/**
+ * Puts Updraft together for one process: the store (migrated), the operations over it,
+ * and — for `standalone` / `scheduler` — the pipeline watcher, the local executor and
+ * the scheduler.
+ *
+ * A one-shot command (`scheduler: false`) on the embedded store first syncs the
+ * pipelines folder into the store, so `updraft dags list` or `dags trigger` see the DAGs
+ * as the files define them even when no scheduler has run yet.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { type Clock, systemClock } from './core/clock.ts';
+import { LocalExecutor } from './executor/local/local-executor.ts';
+import { DagProcessor } from './loader/dag-processor.ts';
+import { loadPipelines } from './loader/load-pipelines.ts';
+import { type Logger, silentLogger } from './observability/logger.ts';
+import type { Operations } from './ops/operations.ts';
+import { StoreOperations } from './ops/store-operations.ts';
+import { Scheduler, type SchedulerStatus } from './scheduler/scheduler.ts';
+import { removeDagFile, syncDagFile } from './store/queries/dags.ts';
+import { type Db, openStore, type Store } from './store/store.ts';
+
+export interface RuntimeOptions {
+  /** Home folder: embedded store, logs, bundle cache. */
+  home: string;
+  /** Folder of pipeline files. */
+  pipelinesDir: string;
+  /** PostgreSQL URL; the embedded store in `<home>/db` when absent. */
+  databaseUrl?: string | undefined;
+  /** Worker processes of the local executor (default: the number of cores). */
+  workers?: number | undefined;
+  /** Attempts queued or running at once (default 64). */
+  parallelism?: number | undefined;
+  /** Whether new DAGs start paused (default `UPDRAFT_PAUSED_ON_CREATION`, else false). */
+  pausedOnCreation?: boolean | undefined;
+  log?: Logger | undefined;
+  clock?: Clock | undefined;
+  /** Start the watcher, executor and scheduler (true) or only open the store (false). */
+  scheduler: boolean;
+  /** Sync the pipelines folder into the store once (default: one-shot on the embedded store). */
+  syncPipelines?: boolean | undefined;
+}
+
+export interface Runtime {
+  ops: Operations;
+  store: Store;
+  /** Worker processes (0 without a scheduler). */
+  workers: number;
+  homeInfo: { home: string; logsDir: string; databaseLabel: string };
+  /** The scheduler's status, or null without a scheduler. */
+  schedulerStatus(): SchedulerStatus | null;
+  /** The scheduler itself (benchmarks and tests wait on its ticks). */
+  scheduler: Scheduler | null;
+  stop(): Promise<void>;
+}
+
+/** Opens and migrates the store, and starts the scheduler when asked. */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const log = options.log ?? silentLogger();
+  const clock = options.clock ?? systemClock;
+  const home = path.resolve(options.home);
+  const pipelinesDir = path.resolve(options.pipelinesDir);
+  const logsDir = path.join(home, 'logs');
+  const pausedOnCreation =
+    options.pausedOnCreation ?? process.env.UPDRAFT_PAUSED_ON_CREATION === 'true';
+  const store = await openStore({ databaseUrl: options.databaseUrl, home });
+  const homeInfo = { home, logsDir, databaseLabel: `${store.kind} ${store.label}` };
+  try {
+    const applied = await store.migrate();
+    if (applied.length) log.info({ migrations: applied }, 'migrated the store');
+    const ops = new StoreOperations(store, clock);
+
+    if (!options.scheduler) {
+      if (options.syncPipelines ?? !options.databaseUrl) {
+        await syncPipelinesOnce(store, pipelinesDir, home, clock, pausedOnCreation);
+      }
+      return {
+        ops,
+        store,
+        workers: 0,
+        homeInfo,
+        scheduler: null,
+        schedulerStatus: () => null,
+        stop: () => store.close(),
+      };
+    }
+
+    const workers = options.workers ?? os.availableParallelism();
+    const executor = new LocalExecutor({ workers, home, clock, logger: log });
+    await executor.start();
+    const scheduler = new Scheduler({
+      store,
+      executor,
+      clock,
+      log,
+      logsDir,
+      parallelism: options.parallelism,
+      pausedOnCreation,
+    });
+    const processor = new DagProcessor({
+      pipelinesDir,
+      home,
+      clock,
+      onResult: (result) => {
+        scheduler
+          .applyLoadedFile(result)
+          .catch((err: unknown) =>
+            log.error({ err, file: result.fileloc }, 'could not record a loaded pipeline file'),
+          );
+      },
+      onRemoved: (fileloc) => {
+        scheduler
+          .applyRemovedFile(fileloc)
+          .catch((err: unknown) =>
+            log.error({ err, file: fileloc }, 'could not retire a removed pipeline file'),
+          );
+      },
+      onError: (err) => log.warn({ err }, 'pipeline rescan failed'),
+    });
+    try {
+      const initial = await processor.start();
+      for (const file of initial) await scheduler.applyLoadedFile(file);
+      const gone = await filesNoLongerPresent(
+        store.db,
+        initial.map((f) => f.fileloc),
+      );
+      for (const fileloc of gone) await scheduler.applyRemovedFile(fileloc);
+      log.info({ files: initial.length, pipelinesDir }, 'loaded pipelines');
+      await scheduler.start();
+    } catch (err) {
+      await processor.stop();
+      await executor.stop();
+      throw err;
+    }
+    return {
+      ops,
+      store,
+      workers,
+      homeInfo,
+      scheduler,
+      schedulerStatus: () => scheduler.getStatus(),
+      async stop() {
+        await processor.stop();
+        await scheduler.stop();
+        await executor.stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** `updraft db migrate`: opens the store, applies pending migrations, closes it. */
+export async function migrateDatabase(options: {
+  home: string;
+  databaseUrl?: string | undefined;
+}): Promise<{ applied: string[] }> {
+  const store = await openStore({
+    databaseUrl: options.databaseUrl,
+    home: path.resolve(options.home),
+  });
+  try {
+    return { applied: await store.migrate() };
+  } finally {
+    await store.close();
+  }
+}
+
+async function syncPipelinesOnce(
+  store: Store,
+  pipelinesDir: string,
+  home: string,
+  clock: Clock,
+  paused: boolean,
+) {
+  const files = await loadPipelines(pipelinesDir, home, { clock });
+  const now = new Date(clock.now());
+  await store.transaction(async (tx) => {
+    for (const file of files) await syncDagFile(tx, file, now, paused);
+    for (const fileloc of await filesNoLongerPresent(
+      tx,
+      files.map((f) => f.fileloc),
+    ))
+      await removeDagFile(tx, fileloc);
+  });
+}
+
+/** Files that the store has active DAGs for but the loader did not find. */
+async function filesNoLongerPresent(db: Db, present: string[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom('dags')
+    .select('fileloc')
+    .where('is_active', '=', true)
+    .distinct()
+    .execute();
+  const found = new Set(present);
+  return rows.map((r) => r.fileloc).filter((f) => !found.has(f));
+}
