@@ -12,11 +12,14 @@ import { type Runtime, startRuntime } from '../../src/runtime.ts';
 import type { StoreBackend } from './stores.ts';
 
 export interface TestRuntime {
+  /** The current runtime (replaced by `restart`). */
   runtime: Runtime;
   home: string;
   pipelinesDir: string;
   /** Waits (on scheduler ticks) until the run is finished; fails after `timeoutMs`. */
   waitForRun(dagId: string, runId: string, timeoutMs?: number): Promise<RunDetail>;
+  /** Stops this runtime (as Ctrl-C would) and starts a new one on the same store and home. */
+  restart(): Promise<void>;
   /** Waits until `check` returns a value other than undefined. */
   waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -35,18 +38,20 @@ export async function startTestRuntime(
     writeFileSync(path.join(pipelinesDir, name), source);
   // The runtime opens the same database itself (PGlite allows one instance).
   await t.releaseStore();
-  const runtime = await startRuntime({
-    home: t.home,
-    pipelinesDir,
-    databaseUrl: t.databaseUrl,
-    scheduler: true,
-    workers: options.workers ?? 2,
-    clock: options.clock,
-    // UPDRAFT_TEST_LOG=<file> keeps the component logs of a failing test for reading.
-    log: process.env.UPDRAFT_TEST_LOG
-      ? createLogger({ level: 'debug', file: process.env.UPDRAFT_TEST_LOG })
-      : undefined,
-  });
+  const start = () =>
+    startRuntime({
+      home: t.home,
+      pipelinesDir,
+      databaseUrl: t.databaseUrl,
+      scheduler: true,
+      workers: options.workers ?? 2,
+      clock: options.clock,
+      // UPDRAFT_TEST_LOG=<file> keeps the component logs of a failing test for reading.
+      log: process.env.UPDRAFT_TEST_LOG
+        ? createLogger({ level: 'debug', file: process.env.UPDRAFT_TEST_LOG })
+        : undefined,
+    });
+  let runtime = await start();
   async function waitFor<T>(
     check: () => Promise<T | undefined>,
     what: string,
@@ -61,7 +66,13 @@ export async function startTestRuntime(
     }
   }
   return {
-    runtime,
+    get runtime() {
+      return runtime;
+    },
+    async restart() {
+      await runtime.stop();
+      runtime = await start();
+    },
     home: t.home,
     pipelinesDir,
     waitFor,
