@@ -23,7 +23,11 @@ export interface ServerOptions {
 /** Builds the app with all routes registered, not yet listening (use `inject` in tests). */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = options.log ?? silentLogger();
-  const app = Fastify({ loggerInstance, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance,
+    // Probes hit /health every few seconds: no log line per request.
+    logController: new Fastify.LogController({ disableRequestLogging: true }),
+  });
   await app.register(healthRoutes, {
     version: options.version,
     source: options.health,

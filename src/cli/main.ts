@@ -1,0 +1,49 @@
+/**
+ * The `updraft` command line. Each command group lives in `commands/<group>.ts`; this
+ * file assembles them, runs the command and turns the outcome into an exit code
+ * (see `errors.ts`). Heavy modules (the store, the loader, the HTTP server) are
+ * imported by the actions that need them, so `updraft --help` and socket-backed
+ * commands start fast.
+ */
+import { Command } from 'commander';
+import { registerBackfillCommands } from './commands/backfills.ts';
+import { registerDagCommands } from './commands/dags.ts';
+import { registerDbCommands } from './commands/db.ts';
+import { registerPoolCommands } from './commands/pools.ts';
+import { registerRunCommands } from './commands/runs.ts';
+import { registerServerCommands } from './commands/server.ts';
+import { registerTaskCommands } from './commands/tasks.ts';
+import { addGlobalOptions } from './context.ts';
+import { EXIT_OK, reportError } from './errors.ts';
+import { updraftVersion } from './version.ts';
+
+/** Builds the `updraft` program with every command registered. */
+export function buildProgram(): Command {
+  const program = new Command('updraft')
+    .description('TypeScript-native data pipeline orchestrator')
+    .version(updraftVersion(), '-V, --version')
+    .showSuggestionAfterError()
+    .exitOverride();
+  addGlobalOptions(program);
+  registerServerCommands(program);
+  registerDbCommands(program);
+  registerDagCommands(program);
+  registerRunCommands(program);
+  registerTaskCommands(program);
+  registerBackfillCommands(program);
+  registerPoolCommands(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (as `process.argv`) and resolves to the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+process.exit(await runCli(process.argv));

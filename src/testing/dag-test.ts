@@ -1,0 +1,276 @@
+/**
+ * `updraft dags test`: runs a whole DAG once, in this process, for development. No store,
+ * no scheduler, no worker processes:
+ *
+ * 1. find the pipeline file defining the DAG and import it here (`importPipeline`);
+ * 2. resolve the params against the DAG's schema (defaults applied);
+ * 3. walk the tasks in topological order; each task's trigger rule, given its upstream
+ *    states, says whether it runs, is skipped or is `upstream_failed`;
+ * 4. run each task with the task runner (`runAttempt`), as a worker would, logging to a
+ *    scratch folder (and to `onLog`), retrying right away (retry delays are not waited
+ *    for), and passing results to the downstream tasks.
+ *
+ * The run fails when a task ends `failed` or `upstream_failed`.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Dag } from '../authoring/types.ts';
+import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
+import { NotFoundError, SpecError } from '../core/errors.ts';
+import { resolveParams } from '../core/params.ts';
+import type { ExitReason, TaskState } from '../core/states.ts';
+import { evaluateTriggerRule } from '../core/trigger-rules.ts';
+import type { AttemptLogRecord } from '../executor/attempt-log.ts';
+import type { AttemptContext, AttemptOutcome, AttemptRequest } from '../executor/executor.ts';
+import { runAttempt } from '../executor/task-runner.ts';
+import { topologicalOrder } from '../loader/dag-graph.ts';
+import { discoverPipelineFiles } from '../loader/discover.ts';
+import { importPipeline } from '../loader/import-pipeline.ts';
+import { reviewDag } from '../loader/review-dag.ts';
+import { TypeScriptSource } from '../loader/typescript-source.ts';
+import { createTimetable, manualRunInterval, type PlannedRun } from '../schedule/timetable.ts';
+
+export interface DagTestOptions {
+  dagId: string;
+  /** Folder searched for the file defining the DAG. */
+  pipelinesDir: string;
+  /** Updraft home, for the pipeline bundle cache. */
+  home: string;
+  /**
+   * Logical date (ISO). On one of the schedule's ticks the run gets that interval;
+   * otherwise (and by default, now) the interval of a manual run, [date, date].
+   */
+  logicalDate?: string;
+  /** Run parameters, validated against the DAG's params schema (defaults applied). */
+  params?: unknown;
+  /** Folder for the attempt logs (default: a new folder in the system temp folder). */
+  logsDir?: string;
+  /** Aborting stops the running attempt (`cancelled`) and the run. */
+  signal?: AbortSignal;
+  /** Receives every log record of every attempt as it is written. */
+  onLog?: (record: AttemptLogRecord) => void;
+  /** Called as each task ends. */
+  onTaskEnd?: (task: TaskTestResult) => void;
+}
+
+/** How one task ended in a test run. */
+export interface TaskTestResult {
+  taskId: string;
+  state: 'success' | 'failed' | 'skipped' | 'upstream_failed';
+  /** Tries made (0 when the task did not run). */
+  tries: number;
+  /** Wall time of all its tries, in ms. */
+  durationMs: number;
+  exitReason: ExitReason | null;
+  error: string | null;
+  /** The task's result (success only; absent when it returned nothing). */
+  result?: Json;
+  /** Log of the last try, null when it did not run. */
+  logPath: string | null;
+}
+
+/** A whole test run. */
+export interface DagTestResult {
+  dagId: string;
+  runId: string;
+  fileloc: string;
+  state: 'success' | 'failed';
+  logicalDate: string;
+  dataIntervalStart: string;
+  dataIntervalEnd: string;
+  params: { [key: string]: Json };
+  durationMs: number;
+  logsDir: string;
+  /** In the order they ran. */
+  tasks: TaskTestResult[];
+}
+
+/** Runs the DAG once in this process; see the module doc. */
+export async function testDag(options: DagTestOptions): Promise<DagTestResult> {
+  const started = performance.now();
+  const { dag, fileloc, codeHash } = await findDag(options);
+  const spec = dag.spec;
+  const params = resolveParams(spec.dagId, spec.params, options.params);
+  const planned = plannedInterval(spec, options.logicalDate);
+  const runId = `test__${planned.logicalDate.toISOString()}`;
+  const logsDir =
+    options.logsDir ?? (await mkdtemp(path.join(os.tmpdir(), `updraft-test-${spec.dagId}-`)));
+  const signal = options.signal ?? new AbortController().signal;
+
+  const states = new Map<string, TaskState>();
+  const results = new Map<string, Json>();
+  const tasks: TaskTestResult[] = [];
+  for (const task of topologicalOrder(spec.tasks)) {
+    const decision = evaluateTriggerRule(
+      task.triggerRule,
+      task.upstream.map((id) => states.get(id) ?? 'none'),
+    );
+    let outcome: TaskTestResult;
+    if (signal.aborted || decision === 'upstream_failed' || decision === 'wait') {
+      outcome = notRun(task.taskId, 'upstream_failed');
+    } else if (decision === 'skip') {
+      outcome = notRun(task.taskId, 'skipped');
+    } else {
+      const context: AttemptContext = {
+        runType: 'manual',
+        logicalDate: planned.logicalDate.toISOString(),
+        dataIntervalStart: planned.dataIntervalStart.toISOString(),
+        dataIntervalEnd: planned.dataIntervalEnd.toISOString(),
+        params,
+        maxTries: task.retries + 1,
+        upstreamResults: upstreamResults(task, results),
+      };
+      outcome = await runTask({
+        task,
+        context,
+        runId,
+        fileloc,
+        codeHash,
+        logsDir,
+        options,
+        signal,
+      });
+    }
+    states.set(task.taskId, outcome.state);
+    if (outcome.result !== undefined) results.set(task.taskId, outcome.result);
+    tasks.push(outcome);
+    options.onTaskEnd?.(outcome);
+  }
+  const failed = tasks.some((t) => t.state === 'failed' || t.state === 'upstream_failed');
+  return {
+    dagId: spec.dagId,
+    runId,
+    fileloc,
+    state: failed ? 'failed' : 'success',
+    logicalDate: planned.logicalDate.toISOString(),
+    dataIntervalStart: planned.dataIntervalStart.toISOString(),
+    dataIntervalEnd: planned.dataIntervalEnd.toISOString(),
+    params,
+    durationMs: performance.now() - started,
+    logsDir,
+    tasks,
+  };
+}
+
+interface TaskRun {
+  task: TaskSpec;
+  context: AttemptContext;
+  runId: string;
+  fileloc: string;
+  codeHash: string;
+  logsDir: string;
+  options: DagTestOptions;
+  signal: AbortSignal;
+}
+
+/** Runs a task's tries back to back until one succeeds, skips, or no retry is left. */
+async function runTask(run: TaskRun): Promise<TaskTestResult> {
+  const { task, context } = run;
+  const started = performance.now();
+  let outcome: AttemptOutcome | undefined;
+  let tryNumber = 0;
+  let logPath = '';
+  while (tryNumber < context.maxTries) {
+    tryNumber++;
+    logPath = path.join(run.logsDir, task.taskId, `attempt=${tryNumber}.log`);
+    const request: AttemptRequest = {
+      key: {
+        dagId: run.options.dagId,
+        runId: run.runId,
+        taskId: task.taskId,
+        mapIndex: -1,
+        tryNumber,
+      },
+      fileloc: run.fileloc,
+      codeHash: run.codeHash,
+      task,
+      context,
+      logPath,
+    };
+    outcome = await runAttempt(request, { signal: run.signal, onLog: run.options.onLog });
+    if (outcome.outcome !== 'failed' || !isRetryable(outcome.exitReason) || run.signal.aborted) {
+      break;
+    }
+  }
+  const last = outcome ?? { outcome: 'failed', exitReason: 'error' };
+  return {
+    taskId: task.taskId,
+    state: last.outcome,
+    tries: tryNumber,
+    durationMs: performance.now() - started,
+    exitReason: last.exitReason,
+    error: last.outcome === 'failed' ? (last.error?.message ?? 'failed') : null,
+    ...(last.result === undefined ? {} : { result: last.result }),
+    logPath,
+  };
+}
+
+/**
+ * Failures worth another try: the task's own error, a timeout, a lost worker (as the
+ * scheduler decides in `src/scheduler/transitions.ts`).
+ */
+function isRetryable(reason: ExitReason): boolean {
+  return reason === 'error' || reason === 'timeout' || reason === 'worker_lost';
+}
+
+function notRun(taskId: string, state: 'skipped' | 'upstream_failed'): TaskTestResult {
+  return { taskId, state, tries: 0, durationMs: 0, exitReason: null, error: null, logPath: null };
+}
+
+function upstreamResults(task: TaskSpec, results: Map<string, Json>): { [taskId: string]: Json } {
+  const out: { [taskId: string]: Json } = {};
+  for (const id of task.upstream) {
+    const result = results.get(id);
+    if (result !== undefined) out[id] = result;
+  }
+  return out;
+}
+
+/** The interval of the schedule starting at `logicalDate`, else a manual run's. */
+function plannedInterval(spec: DagSpec, logicalDate: string | undefined): PlannedRun {
+  const at = logicalDate === undefined ? new Date() : new Date(logicalDate);
+  const tick = createTimetable(spec)?.between(at, at, 1)[0];
+  return tick ?? manualRunInterval(at);
+}
+
+/**
+ * Finds the file defining `dagId` and imports it. Files that mention the id come first,
+ * so usually only one file is imported; a file that does not mention it and fails to
+ * import is passed over (and named if the DAG is not found).
+ */
+async function findDag(
+  options: DagTestOptions,
+): Promise<{ dag: Dag; fileloc: string; codeHash: string }> {
+  const source = new TypeScriptSource({ home: options.home });
+  const files = await discoverPipelineFiles(
+    options.pipelinesDir,
+    (f) => source.extensions.some((ext) => f.endsWith(ext)) && source.accepts(f),
+  );
+  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')));
+  const mentions = files.filter((_, i) => texts[i]?.includes(options.dagId));
+  const others = files.filter((f) => !mentions.includes(f));
+  const seen: string[] = [];
+  const broken: string[] = [];
+  for (const fileloc of [...mentions, ...others]) {
+    let imported: Awaited<ReturnType<typeof importPipeline>>;
+    try {
+      imported = await importPipeline(fileloc, undefined, { home: options.home });
+    } catch (error) {
+      if (mentions.includes(fileloc)) throw error;
+      broken.push(path.relative(options.pipelinesDir, fileloc));
+      continue;
+    }
+    seen.push(...imported.dags.map((d) => d.dagId));
+    const dag = imported.dags.find((d) => d.dagId === options.dagId);
+    if (dag === undefined) continue;
+    const { issues } = reviewDag(dag, fileloc);
+    if (issues.length > 0) throw new SpecError(issues);
+    return { dag, fileloc, codeHash: imported.codeHash };
+  }
+  const known = seen.length ? `; DAGs found: ${seen.sort().join(', ')}` : '';
+  const failed = broken.length ? `; files that failed to import: ${broken.join(', ')}` : '';
+  throw new NotFoundError(
+    `no pipeline file in ${options.pipelinesDir} defines dag '${options.dagId}'${known}${failed}`,
+  );
+}
