@@ -17,12 +17,25 @@ import { addGlobalOptions } from './context.ts';
 import { EXIT_OK, reportError } from './errors.ts';
 import { updraftVersion } from './version.ts';
 
+const MORE_HELP = `
+Environment:
+  UPDRAFT_HOME, UPDRAFT_PIPELINES  defaults of --home and --pipelines
+  UPDRAFT_DATABASE_URL             PostgreSQL server instead of the embedded store
+  UPDRAFT_LOG_LEVEL                level of the standalone/scheduler log (default info)
+  UPDRAFT_DEBUG=1                  print stack traces with errors
+  NO_COLOR                         no colours even on a terminal
+
+Exit codes: 0 done, 1 a run failed or the input was refused, 2 usage error.
+--json prints the Operations types of src/ops/operations.ts as they are.`;
+
 /** Builds the `updraft` program with every command registered. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('updraft')
     .description('TypeScript-native data pipeline orchestrator')
     .version(updraftVersion(), '-V, --version')
     .showSuggestionAfterError()
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .addHelpText('after', MORE_HELP)
     .exitOverride();
   addGlobalOptions(program);
   registerServerCommands(program);
@@ -36,7 +49,7 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI on `argv` (as `process.argv`) and resolves to the exit code. */
-export async function runCli(argv: string[]): Promise<number> {
+async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

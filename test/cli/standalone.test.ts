@@ -161,6 +161,11 @@ describe('updraft standalone', () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/^\S+Z INFO {2}computing n=21$/m);
 
+    // --follow on an attempt that has ended prints what there is and returns.
+    const followed = await cli('tasks', 'logs', 'quick', 't1', 'first', '--follow');
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toBe(logs.stdout);
+
     const raw = await cli('tasks', 'logs', 'quick', 't1', 'first', '--attempt', '1', '--json');
     const lines = raw.stdout
       .trim()
