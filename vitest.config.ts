@@ -9,6 +9,12 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],
     outputFile: { junit: 'reports/junit.xml' },
-    coverage: { provider: 'v8', include: ['src/**'], reportsDirectory: 'reports/coverage' },
+    coverage: {
+      enabled: Boolean(process.env.CI),
+      provider: 'v8',
+      include: ['src/**'],
+      reporter: ['text-summary', 'lcov', 'cobertura'],
+      reportsDirectory: 'reports/coverage',
+    },
   },
 });
