@@ -6,7 +6,8 @@
  *   (`ParamsError`, `NotFoundError`, `ConflictError`, malformed `--params`, a busy store).
  * - 2: usage errors: unknown command or option, missing or malformed argument.
  *
- * Errors print one line to stderr; the stack only with `UPDRAFT_DEBUG=1`.
+ * Errors print one line to stderr (plus a hint line for errors that are not
+ * `UpdraftError`s, which may be bugs); the stack only with `UPDRAFT_DEBUG=1`.
  */
 import { CommanderError } from 'commander';
 import { UpdraftError } from '../core/errors.ts';
@@ -31,13 +32,12 @@ export function reportError(error: unknown): number {
   }
   const paint = painter(process.stderr);
   const message = error instanceof Error ? error.message : String(error);
-  const known = error instanceof UpdraftError;
-  const prefix = paint('red', known ? 'error:' : 'internal error:');
-  process.stderr.write(`${prefix} ${message}\n`);
+  process.stderr.write(`${paint('red', 'error:')} ${message}\n`);
   if (process.env.UPDRAFT_DEBUG === '1' && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);
-  } else if (!known) {
-    process.stderr.write('(set UPDRAFT_DEBUG=1 for the stack trace)\n');
+  } else if (!(error instanceof UpdraftError)) {
+    // Not one of ours: it may be a bug, and the stack says where.
+    process.stderr.write(paint('dim', '(UPDRAFT_DEBUG=1 shows the stack trace)\n'));
   }
   return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
 }
