@@ -2,11 +2,17 @@
  * `updraft dags test` through the real CLI on fixture pipelines: the run, its exit code,
  * its JSON shape, and bad input (params JSON, params schema, unknown DAG).
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DagTestResult } from '../../src/testing/dag-test.ts';
-import { createWorkspace, runCli, type Workspace } from './helpers.ts';
+import { createWorkspace, runCli as runAnyCli, type Workspace } from './helpers.ts';
 
 let ws: Workspace;
+
+/** The CLI with its temp folder (where `dags test` writes its logs) in the workspace. */
+function runCli(args: string[]) {
+  return runAnyCli(args, { TMPDIR: ws.root });
+}
 
 beforeAll(() => {
   ws = createWorkspace();
@@ -46,6 +52,13 @@ describe('updraft dags test', () => {
       ['echo', 'success', 1],
     ]);
     expect(result.tasks.find((t) => t.taskId === 'shout')?.result).toBe('HELLO UPDRAFT x2');
+    // Logs of every try, in a scratch folder.
+    expect(result.logsDir.startsWith(ws.root)).toBe(true);
+    const flaky = result.tasks.find((t) => t.taskId === 'flaky');
+    expect(flaky?.logPath).toBe(`${result.logsDir}/flaky/attempt=2.log`);
+    expect(fs.readFileSync(`${result.logsDir}/flaky/attempt=1.log`, 'utf8')).toContain(
+      'try 1 fails',
+    );
   });
 
   it('prints the logs and a summary table for people', async () => {
