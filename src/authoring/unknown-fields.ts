@@ -2,7 +2,7 @@
  * Spots misspelt option names. TypeScript rejects them in object literals, but not in
  * plain JavaScript pipelines or options built elsewhere.
  */
-import { didYouMean } from '../loader/closest-match.ts';
+import { didYouMean } from '../core/closest-match.ts';
 
 /** Calls `problem` for every key of `value` that is not a key of `known`, with a hint. */
 export function reportUnknownFields(

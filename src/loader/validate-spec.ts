@@ -4,6 +4,7 @@
  * the DAG, task and field, with a hint where there is an obvious fix.
  */
 import { type Clock, systemClock } from '../core/clock.ts';
+import { didYouMean } from '../core/closest-match.ts';
 import type { DagSpec, TaskSpec } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
 import { checkParamsSchema } from '../core/params.ts';
@@ -11,7 +12,6 @@ import { TRIGGER_RULES } from '../core/trigger-rules.ts';
 import { parseOperatorConfig } from '../operators/registry.ts';
 import { validateTimeZone } from '../schedule/cron-ticks.ts';
 import { validateSchedule } from '../schedule/timetable.ts';
-import { didYouMean } from './closest-match.ts';
 import { findCycles } from './dag-graph.ts';
 
 /** Longest DAG, task or group id (as Airflow). */

@@ -6,6 +6,7 @@
 
 import type { Selectable } from 'kysely';
 import type { Clock } from '../core/clock.ts';
+import { didYouMean } from '../core/closest-match.ts';
 import { ConflictError, NotFoundError, UpdraftError } from '../core/errors.ts';
 import { resolveParams } from '../core/params.ts';
 import type { RunState } from '../core/states.ts';
@@ -620,36 +621,10 @@ function isoOrNull(value: Date | string | null): string | null {
   return value === null ? null : iso(value);
 }
 
-/** ", did you mean 'x'?" for the closest id, or "". */
+/** " (did you mean 'x'?)" for the closest id, or "". */
 function suggest(wanted: string, ids: string[]): string {
-  let best: string | null = null;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const id of ids) {
-    const d = levenshtein(wanted, id);
-    if (d < bestDistance) {
-      best = id;
-      bestDistance = d;
-    }
-  }
-  return best !== null && bestDistance <= Math.max(2, Math.floor(wanted.length / 3))
-    ? ` (did you mean '${best}'?)`
-    : '';
-}
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
+  const hint = didYouMean(wanted, ids);
+  return hint === undefined ? '' : ` (${hint})`;
 }
 
 function toDagSummary(

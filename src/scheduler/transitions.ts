@@ -617,21 +617,22 @@ export async function recordFinished(
       row.try_number === event.key.tryNumber &&
       (row.state === 'queued' || row.state === 'running');
     const error = event.error ? (event.error.stack ?? event.error.message) : null;
+    // The attempt record is closed either way (a stale one too, if it is still open).
+    attemptUpdates.push({
+      ref,
+      try: event.key.tryNumber,
+      state:
+        event.outcome === 'success'
+          ? 'success'
+          : event.outcome === 'skipped'
+            ? 'skipped'
+            : 'failed',
+      reason: event.exitReason,
+      error,
+      at,
+    });
     if (!live) {
-      // Stale: close the attempt record if it is still open, leave the task instance.
-      attemptUpdates.push({
-        ref,
-        try: event.key.tryNumber,
-        state:
-          event.outcome === 'success'
-            ? 'success'
-            : event.outcome === 'skipped'
-              ? 'skipped'
-              : 'failed',
-        reason: event.exitReason,
-        error,
-        at,
-      });
+      // Stale: leave the task instance to the newer attempt (or the operator's action).
       outcomes.push({ ref, key: event.key, state: null });
       continue;
     }
@@ -663,19 +664,6 @@ export async function recordFinished(
       state = 'failed';
     }
     updates.push({ ref, try: event.key.tryNumber, state, nextRetryAt, bumpTries });
-    attemptUpdates.push({
-      ref,
-      try: event.key.tryNumber,
-      state:
-        event.outcome === 'success'
-          ? 'success'
-          : event.outcome === 'skipped'
-            ? 'skipped'
-            : 'failed',
-      reason: event.exitReason,
-      error,
-      at,
-    });
     outcomes.push({ ref, key: event.key, state });
   }
   if (updates.length) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestMatch, editDistance } from '../../src/loader/closest-match.ts';
+import { closestMatch, editDistance } from '../../src/core/closest-match.ts';
 
 describe('closestMatch', () => {
   it('measures edit distance', () => {
