@@ -1,0 +1,49 @@
+/**
+ * The README's pipeline example is real: it loads without issues and `updraft dags test`
+ * runs it to success.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPipelines } from '../../src/loader/load-pipelines.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+const example = /## Writing a pipeline[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+const dir = mkdtempSync(path.join(os.tmpdir(), 'updraft-readme-'));
+
+describe('README pipeline example', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads without issues', async () => {
+    expect(example).toBeDefined();
+    mkdirSync(path.join(dir, 'pipelines'), { recursive: true });
+    writeFileSync(path.join(dir, 'pipelines', 'orders_report.ts'), example ?? '');
+    const [file] = await loadPipelines(path.join(dir, 'pipelines'), path.join(dir, 'home'));
+    expect(file?.issues).toEqual([]);
+    expect(file?.dags.map((d) => d.spec.dagId)).toEqual(['orders_report']);
+  });
+
+  it('runs to success with `updraft dags test`', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'bin/updraft.js'),
+        'dags',
+        'test',
+        'orders_report',
+        '--date',
+        '2026-03-01',
+        '--pipelines',
+        path.join(dir, 'pipelines'),
+        '--home',
+        path.join(dir, 'home'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(out).toMatch(/publish\s+success/);
+    expect(out).toMatch(/cleanup\s+success/);
+  });
+});
