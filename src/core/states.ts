@@ -75,3 +75,8 @@ export const EXIT_REASONS = [
   'cancelled',
 ] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
+
+/** Exit reasons that may be retried (tries permitting): the task's own error, a timeout, a lost worker. */
+export function isRetryableExit(reason: ExitReason): boolean {
+  return reason === 'error' || reason === 'timeout' || reason === 'worker_lost';
+}

@@ -11,6 +11,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { UpdraftError } from '../core/errors.ts';
 
 /** Name of the ignore file in the pipelines folder. */
 export const IGNORE_FILE = '.updraftignore';
@@ -88,7 +89,8 @@ export async function discoverPipelineFiles(
     rules = await readIgnoreRules(root);
     await readdir(root);
   } catch (error) {
-    throw new Error(
+    throw new UpdraftError(
+      'pipelines_unreadable',
       `cannot read the pipelines folder ${root}: ${(error as Error).message}; ` +
         'create it or point Updraft at another one',
       { cause: error },

@@ -13,7 +13,7 @@ import { sql, type Transaction } from 'kysely';
 import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
 import { retryDelayMs } from '../core/retry.ts';
 import type { ExitReason, RunState, RunType, TaskState } from '../core/states.ts';
-import { isFinishedTaskState } from '../core/states.ts';
+import { isFinishedTaskState, isRetryableExit } from '../core/states.ts';
 import { evaluateTriggerRule } from '../core/trigger-rules.ts';
 import type { AttemptKey, AttemptRequest, ExecutorEvent } from '../executor/executor.ts';
 import type { PlannedRun } from '../schedule/timetable.ts';
@@ -647,7 +647,7 @@ export async function recordFinished(
     } else if (event.exitReason === 'interrupted' || event.exitReason === 'cancelled') {
       state = 'scheduled';
       bumpTries = true;
-    } else if (isRetryable(event.exitReason) && row.try_number < row.max_tries) {
+    } else if (isRetryableExit(event.exitReason) && row.try_number < row.max_tries) {
       const { dagId, versionHash } = await runVersion(tx, ref.runPk);
       const { spec } = await specs(tx, dagId, versionHash);
       const task = spec.tasks.find((t) => t.taskId === ref.taskId);
@@ -722,11 +722,6 @@ export async function recordFinished(
       .execute();
   }
   return outcomes;
-}
-
-/** Failures that may be retried: the task's own error, a timeout, a lost worker. */
-function isRetryable(reason: ExitReason): boolean {
-  return reason === 'error' || reason === 'timeout' || reason === 'worker_lost';
 }
 
 /** `up_for_retry → scheduled` once the retry delay has passed. Returns the runs touched. */

@@ -20,6 +20,7 @@ import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
 import { NotFoundError, SpecError } from '../core/errors.ts';
 import { resolveParams } from '../core/params.ts';
 import type { ExitReason, TaskState } from '../core/states.ts';
+import { isRetryableExit } from '../core/states.ts';
 import { evaluateTriggerRule } from '../core/trigger-rules.ts';
 import type { AttemptLogRecord } from '../executor/attempt-log.ts';
 import type { AttemptContext, AttemptOutcome, AttemptRequest } from '../executor/executor.ts';
@@ -189,7 +190,11 @@ async function runTask(run: TaskRun): Promise<TaskTestResult> {
       logPath,
     };
     outcome = await runAttempt(request, { signal: run.signal, onLog: run.options.onLog });
-    if (outcome.outcome !== 'failed' || !isRetryable(outcome.exitReason) || run.signal.aborted) {
+    if (
+      outcome.outcome !== 'failed' ||
+      !isRetryableExit(outcome.exitReason) ||
+      run.signal.aborted
+    ) {
       break;
     }
   }
@@ -204,14 +209,6 @@ async function runTask(run: TaskRun): Promise<TaskTestResult> {
     ...(last.result === undefined ? {} : { result: last.result }),
     logPath,
   };
-}
-
-/**
- * Failures worth another try: the task's own error, a timeout, a lost worker (as the
- * scheduler decides in `src/scheduler/transitions.ts`).
- */
-function isRetryable(reason: ExitReason): boolean {
-  return reason === 'error' || reason === 'timeout' || reason === 'worker_lost';
 }
 
 function notRun(taskId: string, state: 'skipped' | 'upstream_failed'): TaskTestResult {

@@ -258,7 +258,7 @@ export class LocalExecutor implements Executor {
           this.retire(worker, 'kill');
         } else if (message.importedPipelineVersions >= this.maxPipelineVersions) {
           this.logger.info(
-            { pid: worker.pid, versions: message.importedPipelineVersions },
+            { workerPid: worker.pid, versions: message.importedPipelineVersions },
             'recycling a worker that has imported many pipeline versions',
           );
           this.retire(worker, 'disconnect');
@@ -315,7 +315,7 @@ export class LocalExecutor implements Executor {
       this.readyWaiters.delete(worker);
     }
     if (expected || this.phase !== 'started') return;
-    this.logger.warn({ pid: worker.pid, attempt: attempt?.id }, `worker process ${reason}`);
+    this.logger.warn({ workerPid: worker.pid, attempt: attempt?.id }, `worker process ${reason}`);
     this.replace();
   }
 
@@ -428,7 +428,7 @@ export class LocalExecutor implements Executor {
     }
     attempt.stopping.message += `; it did not stop within ${this.killGraceMs} ms, so its worker was killed`;
     this.logger.warn(
-      { pid: worker.pid, attempt: attempt.id },
+      { workerPid: worker.pid, attempt: attempt.id },
       `killing the worker of an attempt that did not stop within ${this.killGraceMs} ms`,
     );
     this.retire(worker, 'kill'); // its exit finishes the attempt with `stopping.reason`
