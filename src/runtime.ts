@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   workers?: number | undefined;
   /** Attempts queued or running at once (default 64). */
   parallelism?: number | undefined;
+  /** Period of the scheduler's safety-net pass (default 5 s). */
+  housekeepingMs?: number | undefined;
   /** Whether new DAGs start paused (default `UPDRAFT_PAUSED_ON_CREATION`, else false). */
   pausedOnCreation?: boolean | undefined;
   log?: Logger | undefined;
@@ -95,6 +97,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log,
       logsDir,
       parallelism: options.parallelism,
+      housekeepingMs: options.housekeepingMs,
       pausedOnCreation,
     });
     const processor = new DagProcessor({

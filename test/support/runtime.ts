@@ -16,6 +16,8 @@ export interface TestRuntime {
   runtime: Runtime;
   home: string;
   pipelinesDir: string;
+  /** The PostgreSQL URL of the test database (undefined on PGlite). */
+  databaseUrl: string | undefined;
   /** Waits (on scheduler ticks) until the run is finished; fails after `timeoutMs`. */
   waitForRun(dagId: string, runId: string, timeoutMs?: number): Promise<RunDetail>;
   /** Stops this runtime (as Ctrl-C would) and starts a new one on the same store and home. */
@@ -29,7 +31,7 @@ export interface TestRuntime {
 export async function startTestRuntime(
   backend: StoreBackend,
   files: Record<string, string>,
-  options: { clock?: Clock; workers?: number } = {},
+  options: { clock?: Clock; workers?: number; housekeepingMs?: number } = {},
 ): Promise<TestRuntime> {
   const t = await backend.open();
   const pipelinesDir = path.join(t.home, 'pipelines');
@@ -46,6 +48,7 @@ export async function startTestRuntime(
       scheduler: true,
       workers: options.workers ?? 2,
       clock: options.clock,
+      housekeepingMs: options.housekeepingMs,
       // UPDRAFT_TEST_LOG=<file> keeps the component logs of a failing test for reading.
       log: process.env.UPDRAFT_TEST_LOG
         ? createLogger({ level: 'debug', file: process.env.UPDRAFT_TEST_LOG })
@@ -74,6 +77,7 @@ export async function startTestRuntime(
       runtime = await start();
     },
     home: t.home,
+    databaseUrl: t.databaseUrl,
     pipelinesDir,
     waitFor,
     waitForRun: (dagId, runId, timeoutMs) =>
