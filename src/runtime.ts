@@ -190,14 +190,14 @@ async function syncPipelinesOnce(
   });
 }
 
-/** Files that the store has active DAGs for but the loader did not find. */
+/** Files the store knows (active DAGs or import errors) that the loader did not find. */
 async function filesNoLongerPresent(db: Db, present: string[]): Promise<string[]> {
   const rows = await db
     .selectFrom('dags')
     .select('fileloc')
     .where('is_active', '=', true)
-    .distinct()
+    .union(db.selectFrom('import_errors').select('fileloc'))
     .execute();
   const found = new Set(present);
-  return rows.map((r) => r.fileloc).filter((f) => !found.has(f));
+  return [...new Set(rows.map((r) => r.fileloc))].filter((f) => !found.has(f));
 }

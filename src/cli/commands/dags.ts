@@ -230,11 +230,13 @@ export function registerDagCommands(program: Command): void {
 
   dags
     .command('import-errors')
-    .description('pipeline files that failed to load, and why')
+    .description('pipeline files that failed to load, and why (exit 1 if any)')
     .option('--json', 'print ImportErrorInfo[] as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withOperations(cmd, async (ops) => {
         const errors = await ops.listImportErrors();
+        // Exit 1 when any file failed to load, so CI can gate on it.
+        if (errors.length > 0) process.exitCode = EXIT_FAILED;
         if (opts.json) return printJson(errors);
         const paint = painter();
         if (errors.length === 0) return say(paint('dim', 'no import errors'));
