@@ -69,6 +69,9 @@ export interface SchedulerOptions {
   housekeepingMs?: number;
 }
 
+/** Period of the full pass that makes up for lost store signals. */
+const FULL_PASS_MS = 60_000;
+
 type StartedEvent = Extract<ExecutorEvent, { type: 'started' }>;
 type FinishedEvent = Extract<ExecutorEvent, { type: 'finished' }>;
 
@@ -108,6 +111,7 @@ export class Scheduler {
   private needEnqueue = true;
   private cronRefresh: Set<string> | 'all' = 'all';
   private lastHousekeeping = 0;
+  private lastFullPass = 0;
   private readonly warnedPools = new Set<string>();
 
   private running = false;
@@ -298,13 +302,27 @@ export class Scheduler {
       this.needStartRuns = true;
       this.needEnqueue = true;
     }
+    // Every minute, redo what a lost store signal (a dropped LISTEN connection) would
+    // have asked for: re-plan every schedule and re-evaluate every running run.
+    const fullPass = now.getTime() - this.lastFullPass >= FULL_PASS_MS;
+    if (fullPass) {
+      this.lastFullPass = now.getTime();
+      this.mergeCronRefresh('all');
+    }
     const cronRefresh = this.cronRefresh;
     this.cronRefresh = new Set();
 
     let result: Awaited<ReturnType<typeof this.applyInTransaction>>;
     try {
       result = await this.store.transaction((tx) =>
-        this.applyInTransaction(tx, now, { started, finished, dirty, cronRefresh, housekeeping }),
+        this.applyInTransaction(tx, now, {
+          started,
+          finished,
+          dirty,
+          cronRefresh,
+          housekeeping,
+          fullPass,
+        }),
       );
     } catch (err) {
       // Put everything back for the retry.
@@ -337,6 +355,7 @@ export class Scheduler {
       dirty: Set<string>;
       cronRefresh: Set<string> | 'all';
       housekeeping: boolean;
+      fullPass: boolean;
     },
   ) {
     const touched = new Set<number>();
@@ -350,6 +369,14 @@ export class Scheduler {
     }
     if (work.finished.length) this.needEnqueue = true;
 
+    if (work.fullPass) {
+      const running = await tx
+        .selectFrom('dag_runs')
+        .select(['dag_id', 'run_id'])
+        .where('state', '=', 'running')
+        .execute();
+      for (const r of running) work.dirty.add(`${r.dag_id}\u0000${r.run_id}`);
+    }
     if (work.dirty.size) {
       const { runPks, stale } = await this.reconcileDirtyRuns(tx, work.dirty);
       for (const pk of runPks) touched.add(pk);

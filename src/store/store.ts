@@ -104,6 +104,7 @@ export async function openPGliteStore(dataDir: string): Promise<Store> {
 class PostgresStore extends BaseStore {
   readonly kind = 'postgres' as const;
   private listener: pg.Client | null = null;
+  private closed = false;
   private readonly events = new EventEmitter();
   constructor(
     db: Kysely<Database>,
@@ -116,23 +117,42 @@ class PostgresStore extends BaseStore {
     await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(signal)})`.execute(this.db);
   }
   async subscribe(listener: (signal: StoreSignal) => void): Promise<() => void> {
-    if (!this.listener) {
-      const client = new pg.Client({ connectionString: this.url });
-      await client.connect();
-      client.on('notification', (msg) => {
-        if (msg.channel !== CHANNEL || !msg.payload) return;
-        this.events.emit(CHANNEL, JSON.parse(msg.payload) as StoreSignal);
-      });
-      // A dropped LISTEN connection must not crash the process; subscribers fall back
-      // to the scheduler's periodic check until the store is reopened.
-      client.on('error', () => undefined);
-      await client.query(`listen ${CHANNEL}`);
-      this.listener = client;
-    }
+    if (!this.listener) await this.listen();
     this.events.on(CHANNEL, listener);
     return () => this.events.off(CHANNEL, listener);
   }
+
+  /**
+   * Opens the LISTEN connection. If it drops (server restart, network), it is reopened
+   * with backoff; meanwhile the scheduler's periodic full pass covers lost signals.
+   */
+  private async listen(attempt = 0): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (msg) => {
+      if (msg.channel !== CHANNEL || !msg.payload) return;
+      this.events.emit(CHANNEL, JSON.parse(msg.payload) as StoreSignal);
+    });
+    const dropped = () => {
+      if (this.listener === client) this.relisten(attempt);
+    };
+    client.on('error', dropped);
+    client.on('end', dropped);
+    this.listener = client;
+    await client.connect();
+    await client.query(`listen ${CHANNEL}`);
+  }
+
+  private relisten(attempt: number): void {
+    this.listener = null;
+    if (this.closed) return;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+    setTimeout(() => {
+      if (!this.closed) this.listen(attempt + 1).catch(() => this.relisten(attempt + 1));
+    }, delay).unref();
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     this.events.removeAllListeners();
     await this.listener?.end().catch(() => undefined);
     await this.db.destroy();
