@@ -160,6 +160,33 @@ function asList<T>(value: T | readonly T[]): readonly T[] {
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
 }
 
+/** `node.after(...upstream)` of a task or group: `node` waits for each of `upstream`. */
+function addAfter<N extends DraftNode & DependencyNode>(
+  node: N,
+  upstream: readonly Upstream[],
+  site: CallSite,
+): N {
+  addEdges(node.draft, upstream, [node], site);
+  return node;
+}
+
+/** `node.before(downstream)` of a task or group: each of `downstream` waits for `node`. */
+function addBefore<T extends DependencyNode | readonly DependencyNode[]>(
+  node: DraftNode & DependencyNode,
+  downstream: T,
+  site: CallSite,
+): T {
+  addEdges(node.draft, [node], asList<DependencyNode>(downstream), site);
+  return downstream;
+}
+
+/** What already holds an id, for duplicate-id messages: "a task declared at line 12". */
+function declaredAs(existing: TaskDraft | GroupDraft): string {
+  const { line } = callSiteLocation(existing.site);
+  const kind = 'taskId' in existing ? 'task' : 'group';
+  return `a ${kind}${line === undefined ? '' : ` declared at line ${line}`}`;
+}
+
 /** Tasks and groups know their draft, so edges to another DAG's nodes can be refused. */
 export abstract class DraftNode {
   constructor(readonly draft: DagDraft) {}
@@ -176,13 +203,11 @@ export class TaskRefImpl extends DraftNode implements TaskRef {
   }
 
   after(...upstream: Upstream[]): this {
-    addEdges(this.draft, upstream, [this], captureCallSite());
-    return this;
+    return addAfter(this, upstream, captureCallSite());
   }
 
   before<T extends DependencyNode | readonly DependencyNode[]>(downstream: T): T {
-    addEdges(this.draft, [this], asList<DependencyNode>(downstream), captureCallSite());
-    return downstream;
+    return addBefore(this, downstream, captureCallSite());
   }
 }
 
@@ -243,11 +268,10 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
     const groupId = this.childId(id, site);
     const existing = this.draft.groups.get(groupId) ?? this.draft.tasks.get(groupId);
     if (existing !== undefined) {
-      const first = callSiteLocation(existing.site);
       this.draft.report(
         {
           field: `groups.${groupId}`,
-          message: `id '${groupId}' is already used by a ${'taskId' in existing ? 'task' : 'group'}${first.line === undefined ? '' : ` declared at line ${first.line}`}`,
+          message: `id '${groupId}' is already used by ${declaredAs(existing)}`,
           hint: 'give every task and group a unique id',
         },
         site,
@@ -307,11 +331,10 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
     const ref = new TaskRefImpl(this.draft, taskId);
     const existing = this.draft.tasks.get(taskId) ?? this.draft.groups.get(taskId);
     if (existing !== undefined) {
-      const first = callSiteLocation(existing.site);
       this.draft.report(
         {
           taskId,
-          message: `task id '${taskId}' is already used by a ${'taskId' in existing ? 'task' : 'group'}${first.line === undefined ? '' : ` declared at line ${first.line}`}`,
+          message: `task id '${taskId}' is already used by ${declaredAs(existing)}`,
           hint: 'give every task a unique id',
         },
         site,
@@ -355,13 +378,11 @@ export class TaskGroupImpl extends ScopeImpl implements TaskGroup {
   }
 
   after(...upstream: Upstream[]): this {
-    addEdges(this.draft, upstream, [this], captureCallSite());
-    return this;
+    return addAfter(this, upstream, captureCallSite());
   }
 
   before<T extends DependencyNode | readonly DependencyNode[]>(downstream: T): T {
-    addEdges(this.draft, [this], asList<DependencyNode>(downstream), captureCallSite());
-    return downstream;
+    return addBefore(this, downstream, captureCallSite());
   }
 }
 

@@ -25,28 +25,20 @@ describe('AttemptLog', () => {
     log.warn('after close is dropped');
 
     const records = readLog(file);
-    expect(Object.keys(records[0] ?? {})).toEqual([
-      'time',
-      'level',
-      'msg',
-      'dag_id',
-      'run_id',
-      'task_id',
-      'map_index',
-      'try_number',
-      'rows',
-    ]);
-    expect(records[0]).toEqual({
-      time: '2024-05-01T02:00:03.120Z',
-      level: 'info',
-      msg: 'loaded',
-      dag_id: 'etl',
-      run_id: 'manual__1',
-      task_id: 'load',
-      map_index: 2,
-      try_number: 3,
-      rows: 3,
-    });
+    // Entries, so that the order of the fields is checked too.
+    expect(Object.entries(records[0] ?? {})).toEqual(
+      Object.entries({
+        time: '2024-05-01T02:00:03.120Z',
+        level: 'info',
+        msg: 'loaded',
+        dag_id: 'etl',
+        run_id: 'manual__1',
+        task_id: 'load',
+        map_index: 2,
+        try_number: 3,
+        rows: 3,
+      }),
+    );
     expect(records[1]).toMatchObject({
       level: 'error',
       error: { name: 'TypeError', message: 'bad' },

@@ -9,24 +9,20 @@
  * configured for tests: a kill grace of at most 1 s, heartbeats at most 200 ms apart.
  * Attempts run real processes; every wait is on an event (or on a process being gone).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskSpec } from '../../src/core/dag-spec.ts';
 import type { Executor, ExecutorEvent } from '../../src/executor/executor.ts';
 import {
-  attemptRequest,
-  EventRecorder,
+  type EventRecorder,
   isAlive,
-  type RequestOptions,
   readLog,
-  tempDir,
+  readPidFile,
+  type StartedExecutor,
+  sleeperCommand,
+  startExecutor,
   waitUntil,
-  writeTestPipeline,
 } from './support.ts';
-
-type Submit = (
-  options: Omit<RequestOptions, 'dir' | 'fileloc' | 'codeHash'>,
-) => ReturnType<typeof attemptRequest>;
 
 const withoutHeartbeats = (events: ExecutorEvent[]) => events.filter((e) => e.type !== 'heartbeat');
 
@@ -38,38 +34,22 @@ export function runExecutorConformance(
     let dir: string;
     let executor: Executor;
     let events: EventRecorder;
-    let submit: Submit;
+    let submit: StartedExecutor<Executor>['submit'];
 
     beforeAll(async () => {
-      dir = tempDir();
-      const pipeline = await writeTestPipeline(dir);
-      executor = makeExecutor(dir);
-      events = new EventRecorder(executor);
-      submit = (options) => {
-        const request = attemptRequest({ dir, ...pipeline, ...options });
-        executor.submit(request);
-        return request;
-      };
-      await executor.start();
+      ({ dir, executor, events, submit } = await startExecutor(makeExecutor));
     });
 
     afterAll(async () => {
       await executor?.stop();
     });
 
-    /** A shell command that records the pid of a background `sleep` and waits for it. */
-    const sleeperCommand = (pidFile: string) => `sleep 30 & echo $! > '${pidFile}'; wait`;
-    const sleeperPid = async (pidFile: string): Promise<number> => {
-      let text = '';
-      await waitUntil(() => {
-        try {
-          text = readFileSync(pidFile, 'utf8').trim();
-        } catch {
-          return false;
-        }
-        return text !== '';
-      }, `${pidFile} is written`);
-      return Number(text);
+    /** Submits a shell attempt that waits for a background `sleep`, whose pid it returns. */
+    const submitSleeper = async (taskId: string, task: Partial<TaskSpec> = {}) => {
+      const pidFile = path.join(dir, `${taskId}.pid`);
+      const command = sleeperCommand(pidFile);
+      const { key } = submit({ taskId, operator: 'shell', config: { command }, task });
+      return { key, pid: await readPidFile(pidFile) };
     };
 
     it('runs a ts task: started, then finished with its result', async () => {
@@ -226,14 +206,7 @@ export function runExecutorConformance(
     });
 
     it('times out a shell command and kills its whole process group', async () => {
-      const pidFile = path.join(dir, 'timeout.pid');
-      const { key } = submit({
-        taskId: 'shell_timeout',
-        operator: 'shell',
-        config: { command: sleeperCommand(pidFile) },
-        task: { executionTimeoutMs: 300 },
-      });
-      const pid = await sleeperPid(pidFile);
+      const { key, pid } = await submitSleeper('shell_timeout', { executionTimeoutMs: 300 });
       expect(await events.finished(key)).toMatchObject({
         outcome: 'failed',
         exitReason: 'timeout',
@@ -252,13 +225,7 @@ export function runExecutorConformance(
     });
 
     it('cancels a running shell command and kills its process group', async () => {
-      const pidFile = path.join(dir, 'cancel.pid');
-      const { key } = submit({
-        taskId: 'shell_cancel',
-        operator: 'shell',
-        config: { command: sleeperCommand(pidFile) },
-      });
-      const pid = await sleeperPid(pidFile);
+      const { key, pid } = await submitSleeper('shell_cancel');
       executor.cancel(key);
       expect(await events.finished(key)).toMatchObject({ exitReason: 'cancelled' });
       await waitUntil(() => !isAlive(pid), `the background sleep (pid ${pid}) is gone`);
@@ -322,19 +289,11 @@ export function runExecutorConformance(
 
   describe(`executor conformance: ${name} stop()`, () => {
     it('cancels waiting and running attempts, reporting each as finished once', async () => {
-      const dir = tempDir();
-      const pipeline = await writeTestPipeline(dir);
-      const executor = makeExecutor(dir);
-      const events = new EventRecorder(executor);
-      await executor.start();
+      const { executor, events, submit } = await startExecutor(makeExecutor);
       const { slots } = executor.capacity();
-      const running = Array.from({ length: slots }, () =>
-        attemptRequest({ dir, ...pipeline, taskId: 'wait' }),
-      );
-      const waiting = attemptRequest({ dir, ...pipeline, taskId: 'ok' });
-      for (const request of running) executor.submit(request);
+      const running = Array.from({ length: slots }, () => submit({ taskId: 'wait' }));
       await Promise.all(running.map((r) => events.started(r.key)));
-      executor.submit(waiting);
+      const waiting = submit({ taskId: 'ok' });
       await executor.stop();
 
       for (const request of [...running, waiting]) {
@@ -345,8 +304,7 @@ export function runExecutorConformance(
       }
       expect(events.of(waiting.key).map((e) => e.type)).toEqual(['finished']);
 
-      const late = attemptRequest({ dir, ...pipeline, taskId: 'ok' });
-      executor.submit(late);
+      const late = submit({ taskId: 'ok' });
       expect(await events.finished(late.key)).toMatchObject({ exitReason: 'cancelled' });
     });
   });

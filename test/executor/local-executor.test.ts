@@ -9,12 +9,12 @@ import {
 } from '../../src/executor/local/local-executor.ts';
 import { runExecutorConformance } from './conformance.ts';
 import {
-  attemptRequest,
-  EventRecorder,
   isAlive,
+  type StartedExecutor,
+  type SubmitOptions,
+  startExecutor,
   tempDir,
   waitUntil,
-  writeTestPipeline,
 } from './support.ts';
 
 const silent = pino({ level: 'silent' });
@@ -29,6 +29,19 @@ function localExecutor(options: LocalExecutorOptions = {}): LocalExecutor {
   });
 }
 
+/** Runs `body` with a started `localExecutor(options)` on a fresh home, then stops it. */
+async function withLocalExecutor(
+  options: LocalExecutorOptions,
+  body: (started: StartedExecutor<LocalExecutor>) => Promise<void>,
+): Promise<void> {
+  const started = await startExecutor((home) => localExecutor({ home, ...options }));
+  try {
+    await body(started);
+  } finally {
+    await started.executor.stop();
+  }
+}
+
 runExecutorConformance('LocalExecutor', (home) => localExecutor({ home }));
 
 describe('LocalExecutor', () => {
@@ -37,105 +50,64 @@ describe('LocalExecutor', () => {
   });
 
   it('reuses a warm worker for shell attempts and recycles one that imported too many pipeline versions', async () => {
-    const dir = tempDir();
-    const pipeline = await writeTestPipeline(dir);
-    const executor = localExecutor({ home: dir, workers: 1, maxPipelineVersions: 1 });
-    const events = new EventRecorder(executor);
-    await executor.start();
-    try {
+    await withLocalExecutor({ workers: 1, maxPipelineVersions: 1 }, async ({ events, submit }) => {
       const pids: number[] = [];
-      const run = async (request: ReturnType<typeof attemptRequest>) => {
-        executor.submit(request);
-        pids.push((await events.started(request.key)).pid);
-        expect((await events.finished(request.key)).outcome).toBe('success');
+      const run = async (options: SubmitOptions) => {
+        const { key } = submit(options);
+        pids.push((await events.started(key)).pid);
+        expect((await events.finished(key)).outcome).toBe('success');
       };
-      const shell = () =>
-        attemptRequest({
-          dir,
-          ...pipeline,
-          taskId: 'echo',
-          operator: 'shell',
-          config: { command: 'true' },
-        });
-      await run(shell());
-      await run(shell());
-      await run(attemptRequest({ dir, ...pipeline, taskId: 'ok' }));
-      await run(shell());
+      const shell = { taskId: 'echo', operator: 'shell', config: { command: 'true' } };
+      await run(shell);
+      await run(shell);
+      await run({ taskId: 'ok' });
+      await run(shell);
       expect(pids[1]).toBe(pids[0]);
       expect(pids[2]).toBe(pids[0]);
       expect(pids[3]).not.toBe(pids[0]);
-    } finally {
-      await executor.stop();
-    }
+    });
   });
 
   it('kills the worker of a task that ignores the timeout, on its own clock', async () => {
     const clock = new ManualClock('2024-05-01T00:00:00Z');
-    const dir = tempDir();
-    const pipeline = await writeTestPipeline(dir);
-    const executor = localExecutor({ home: dir, workers: 1, clock, killGraceMs: 60_000 });
-    const events = new EventRecorder(executor);
-    await executor.start();
-    try {
-      const request = attemptRequest({
-        dir,
-        ...pipeline,
-        taskId: 'spin',
-        task: { executionTimeoutMs: 1000 },
-      });
-      executor.submit(request);
-      const { pid } = await events.started(request.key);
-      clock.advance(61_000);
-      const finished = await events.finished(request.key);
-      expect(finished).toMatchObject({ outcome: 'failed', exitReason: 'timeout' });
-      expect(finished.error?.message).toContain('did not stop within 60000 ms');
-      expect(finished.at).toBe(clock.now());
-      await waitUntil(() => !isAlive(pid), `worker ${pid} is gone`);
-    } finally {
-      await executor.stop();
-    }
+    await withLocalExecutor(
+      { workers: 1, clock, killGraceMs: 60_000 },
+      async ({ events, submit }) => {
+        const { key } = submit({ taskId: 'spin', task: { executionTimeoutMs: 1000 } });
+        const { pid } = await events.started(key);
+        clock.advance(61_000);
+        const finished = await events.finished(key);
+        expect(finished).toMatchObject({ outcome: 'failed', exitReason: 'timeout' });
+        expect(finished.error?.message).toContain('did not stop within 60000 ms');
+        expect(finished.at).toBe(clock.now());
+        await waitUntil(() => !isAlive(pid), `worker ${pid} is gone`);
+      },
+    );
   });
 
   it('kills the worker of a cancelled task that does not stop within the grace period', async () => {
     const clock = new ManualClock('2024-05-01T00:00:00Z');
-    const dir = tempDir();
-    const pipeline = await writeTestPipeline(dir);
-    const executor = localExecutor({ home: dir, workers: 1, clock, killGraceMs: 60_000 });
-    const events = new EventRecorder(executor);
-    await executor.start();
-    try {
-      const request = attemptRequest({ dir, ...pipeline, taskId: 'spin' });
-      executor.submit(request);
-      await events.started(request.key);
-      executor.cancel(request.key);
-      clock.advance(60_000);
-      const finished = await events.finished(request.key);
-      expect(finished).toMatchObject({ outcome: 'failed', exitReason: 'cancelled' });
-      expect(finished.error?.message).toContain('its worker was killed');
-      const next = attemptRequest({ dir, ...pipeline, taskId: 'ok' });
-      executor.submit(next);
-      expect((await events.finished(next.key)).outcome).toBe('success');
-    } finally {
-      await executor.stop();
-    }
+    await withLocalExecutor(
+      { workers: 1, clock, killGraceMs: 60_000 },
+      async ({ executor, events, submit }) => {
+        const { key } = submit({ taskId: 'spin' });
+        await events.started(key);
+        executor.cancel(key);
+        clock.advance(60_000);
+        const finished = await events.finished(key);
+        expect(finished).toMatchObject({ outcome: 'failed', exitReason: 'cancelled' });
+        expect(finished.error?.message).toContain('its worker was killed');
+        const next = submit({ taskId: 'ok' });
+        expect((await events.finished(next.key)).outcome).toBe('success');
+      },
+    );
   });
 
   it('stops all worker processes', async () => {
-    const dir = tempDir();
-    const pipeline = await writeTestPipeline(dir);
-    const executor = localExecutor({ home: dir });
-    const events = new EventRecorder(executor);
-    await executor.start();
+    const { executor, events, submit } = await startExecutor((home) => localExecutor({ home }));
     const requests = [0, 1].map(() =>
-      attemptRequest({
-        dir,
-        ...pipeline,
-        taskId: 'echo',
-        operator: 'shell',
-        config: { command: 'sleep 30' },
-      }),
+      submit({ taskId: 'echo', operator: 'shell', config: { command: 'sleep 30' } }),
     );
-    for (const request of requests) executor.submit(request);
     const pids = await Promise.all(requests.map(async (r) => (await events.started(r.key)).pid));
     await executor.stop();
     for (const pid of pids) expect(isAlive(pid)).toBe(false);

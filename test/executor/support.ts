@@ -1,7 +1,8 @@
 /**
  * Test support for executors and the task runner: attempt requests built by hand (no
- * scheduler), a recorder of executor events with promise-based waits, and a pipeline
- * file written with the authoring API.
+ * scheduler, task specs from test/support/specs.ts), a recorder of executor events with
+ * promise-based waits, a pipeline file written with the authoring API and an executor
+ * started on it, and a shell command that leaves a background process to look for.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import {
   type ExecutorEvent,
 } from '../../src/executor/executor.ts';
 import { importPipeline } from '../../src/loader/import-pipeline.ts';
+import { taskSpec } from '../support/specs.ts';
 
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'updraft-executor-'): string {
@@ -84,34 +86,6 @@ export default dag({ id: ${JSON.stringify(TEST_DAG)} }, (d) => {
   return { fileloc, codeHash };
 }
 
-/** A task spec with Updraft's defaults. */
-export function taskSpec(
-  taskId: string,
-  operator: string,
-  config: { [key: string]: Json } = {},
-  overrides: Partial<TaskSpec> = {},
-): TaskSpec {
-  return {
-    taskId,
-    operator,
-    config,
-    upstream: [],
-    triggerRule: 'all_success',
-    retries: 0,
-    retryDelayMs: 300_000,
-    retryExponentialBackoff: false,
-    maxRetryDelayMs: null,
-    executionTimeoutMs: null,
-    pool: 'default_pool',
-    poolSlots: 1,
-    priorityWeight: 1,
-    queue: 'default',
-    group: null,
-    doc: null,
-    ...overrides,
-  };
-}
-
 let runCounter = 0;
 
 export interface RequestOptions {
@@ -121,8 +95,11 @@ export interface RequestOptions {
   /** Default `test` (for shell tasks, which need no code). */
   codeHash?: string;
   taskId: string;
+  /** Default `ts`. */
   operator?: string;
+  /** Default `{}`. */
   config?: { [key: string]: Json };
+  /** Other fields of the task spec, over the defaults of `taskSpec`. */
   task?: Partial<TaskSpec>;
   runId?: string;
   tryNumber?: number;
@@ -143,7 +120,12 @@ export function attemptRequest(options: RequestOptions): AttemptRequest {
     key,
     fileloc: options.fileloc,
     codeHash: options.codeHash ?? 'test',
-    task: taskSpec(options.taskId, options.operator ?? 'ts', options.config, options.task),
+    task: taskSpec({
+      taskId: options.taskId,
+      operator: options.operator ?? 'ts',
+      config: options.config ?? {},
+      ...options.task,
+    }),
     context: {
       runType: 'manual',
       logicalDate: '2024-05-01T02:00:00.000Z',
@@ -155,6 +137,66 @@ export function attemptRequest(options: RequestOptions): AttemptRequest {
     },
     logPath: path.join(options.dir, 'logs', runId, `${options.taskId}.${key.tryNumber}.log`),
   };
+}
+
+/** What an attempt request of the test pipeline needs besides where the pipeline is. */
+export type SubmitOptions = Omit<RequestOptions, 'dir' | 'fileloc' | 'codeHash'>;
+
+/** An executor started on a fresh home that holds the test pipeline. */
+export interface StartedExecutor<E extends Executor> {
+  /** The home of the executor's workers, where the pipeline and the logs are. */
+  dir: string;
+  executor: E;
+  events: EventRecorder;
+  /** Submits an attempt of the test pipeline and returns its request. */
+  submit(options: SubmitOptions): AttemptRequest;
+}
+
+/**
+ * Writes the test pipeline into a fresh directory, makes an executor with it as home
+ * (`make(home)`), records its events and starts it. The caller stops it.
+ */
+export async function startExecutor<E extends Executor>(
+  make: (home: string) => E,
+): Promise<StartedExecutor<E>> {
+  const dir = tempDir();
+  const pipeline = await writeTestPipeline(dir);
+  const executor = make(dir);
+  const events = new EventRecorder(executor);
+  try {
+    await executor.start();
+  } catch (error) {
+    await executor.stop();
+    throw error;
+  }
+  const submit = (options: SubmitOptions): AttemptRequest => {
+    const request = attemptRequest({ dir, ...pipeline, ...options });
+    executor.submit(request);
+    return request;
+  };
+  return { dir, executor, events, submit };
+}
+
+/**
+ * A shell command that starts `sleep <seconds>` in the background, writes its pid to
+ * `pidFile` and waits for it.
+ */
+export function sleeperCommand(pidFile: string, seconds = 30): string {
+  return `sleep ${seconds} & echo $! > '${pidFile}'; wait`;
+}
+
+/** The pid a process wrote to `file`, once the file has it. */
+export async function readPidFile(file: string): Promise<number> {
+  let text = '';
+  await waitUntil(() => {
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      return false;
+    }
+    return text !== '';
+  }, `${file} is written`);
+  return Number(text);
 }
 
 /** Reads an attempt log as records. */

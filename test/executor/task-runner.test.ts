@@ -62,6 +62,29 @@ async function probe(
   return { outcome, request, log: readLog(request.logPath) };
 }
 
+/** What an operator that honours its abort signal does: rejects with the abort reason. */
+function waitForAbort(ctx: OperatorContext): Promise<never> {
+  return new Promise((_resolve, reject) =>
+    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+  );
+}
+
+/** Runs a probe that waits for its abort signal, and aborts it with `reason` once it runs. */
+async function abortedWhileRunning(reason: unknown) {
+  const controller = new AbortController();
+  const running = deferred();
+  const done = probe(
+    (ctx) => {
+      running.resolve();
+      return waitForAbort(ctx);
+    },
+    { signal: controller.signal },
+  );
+  await running.promise;
+  controller.abort(reason);
+  return done;
+}
+
 /** A promise with its resolve function, to hear from inside a running operator. */
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -243,40 +266,14 @@ describe('runAttempt', () => {
   });
 
   it('reports timeout or cancelled according to the abort reason', async () => {
-    const waitForAbort = (ctx: OperatorContext) =>
-      new Promise((_resolve, reject) =>
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
-      );
-
-    const timeout = new AbortController();
-    const running = deferred();
-    const timedOut = probe(
-      (ctx) => {
-        running.resolve();
-        return waitForAbort(ctx);
-      },
-      { signal: timeout.signal },
-    );
-    await running.promise;
-    timeout.abort(new AttemptAbort('timeout', 'over the deadline'));
-    expect((await timedOut).outcome).toEqual({
+    const timedOut = await abortedWhileRunning(new AttemptAbort('timeout', 'over the deadline'));
+    expect(timedOut.outcome).toEqual({
       outcome: 'failed',
       exitReason: 'timeout',
       error: { message: 'over the deadline', name: 'AttemptAbort' },
     });
 
-    const other = new AbortController();
-    const started = deferred();
-    const cancelled = probe(
-      (ctx) => {
-        started.resolve();
-        return waitForAbort(ctx);
-      },
-      { signal: other.signal },
-    );
-    await started.promise;
-    other.abort('because');
-    const { outcome, log } = await cancelled;
+    const { outcome, log } = await abortedWhileRunning('because');
     expect(outcome).toMatchObject({ outcome: 'failed', exitReason: 'cancelled' });
     expect(log).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'attempt cancelled' }),
@@ -301,9 +298,7 @@ describe('runAttempt', () => {
     const running = deferred();
     cases.set('wait', (ctx) => {
       running.resolve();
-      return new Promise((_resolve, reject) =>
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
-      );
+      return waitForAbort(ctx);
     });
     const request = probeRequest({ case: 'wait' }, { executionTimeoutMs: 1000 });
     const outcome = runAttempt(request, { signal: new AbortController().signal, clock });

@@ -1,52 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
-import type { DagSpec, TaskSpec } from '../../src/core/dag-spec.ts';
+import type { DagSpec } from '../../src/core/dag-spec.ts';
 import type { SpecIssue } from '../../src/core/errors.ts';
 import { validateDagSpec } from '../../src/loader/validate-spec.ts';
+import { type DagInput, dagSpec } from '../support/specs.ts';
 
-function taskSpec(taskId: string, overrides: Partial<TaskSpec> = {}): TaskSpec {
-  return {
-    taskId,
-    operator: 'ts',
-    config: {},
-    upstream: [],
-    triggerRule: 'all_success',
-    retries: 0,
-    retryDelayMs: 300_000,
-    retryExponentialBackoff: false,
-    maxRetryDelayMs: null,
-    executionTimeoutMs: null,
-    pool: 'default_pool',
-    poolSlots: 1,
-    priorityWeight: 1,
-    queue: 'default',
-    group: null,
-    doc: null,
-    ...overrides,
-  };
-}
-
-function dagSpec(overrides: Partial<DagSpec> = {}): DagSpec {
-  return {
+/** The DAG these tests start from, `extract >> load`, with `overrides` applied. */
+function sample(overrides: Partial<DagInput> = {}): DagSpec {
+  return dagSpec({
     dagId: 'sample',
-    description: null,
-    owner: 'data-eng',
-    tags: [],
-    schedule: null,
-    timezone: 'UTC',
-    startDate: null,
-    endDate: null,
-    catchup: false,
-    maxActiveRuns: 16,
-    maxActiveTasks: 16,
-    dagrunTimeoutMs: null,
-    params: { type: 'object', properties: {} },
-    pausedOnCreation: null,
-    tasks: [taskSpec('extract'), taskSpec('load', { upstream: ['extract'] })],
-    groups: [],
-    doc: null,
+    tasks: [{ taskId: 'extract' }, { taskId: 'load', upstream: ['extract'] }],
     ...overrides,
-  };
+  });
 }
 
 /** Issues as `field: message (hint)`, the file and DAG id checked separately. */
@@ -57,12 +22,12 @@ function problems(issues: SpecIssue[]): string[] {
 describe('validateDagSpec', () => {
   it('accepts a valid spec', () => {
     expect(
-      validateDagSpec(dagSpec({ schedule: '@daily', startDate: '2026-01-01T00:00:00Z' })),
+      validateDagSpec(sample({ schedule: '@daily', startDate: '2026-01-01T00:00:00Z' })),
     ).toEqual([]);
   });
 
   it('names the file and the DAG in every issue', () => {
-    const issues = validateDagSpec(dagSpec({ maxActiveRuns: 0 }), '/p/sample.ts');
+    const issues = validateDagSpec(sample({ maxActiveRuns: 0 }), '/p/sample.ts');
     expect(issues).toEqual([
       {
         file: '/p/sample.ts',
@@ -79,14 +44,14 @@ describe('validateDagSpec', () => {
     ['with.dot', "dagId: dag id 'with.dot' is not valid"],
     ['x'.repeat(251), 'dagId: dag id is 251 characters long'],
   ])('rejects dag id %j saying what is allowed', (dagId, problem) => {
-    const [issue] = problems(validateDagSpec(dagSpec({ dagId })));
+    const [issue] = problems(validateDagSpec(sample({ dagId })));
     expect(issue).toContain(problem);
     expect(issue).toContain("use letters, digits, '_' and '-'");
   });
 
   it('rejects bad task ids, explaining what a dot means', () => {
-    const spec = dagSpec({
-      tasks: [taskSpec('ok_task-1'), taskSpec('has space'), taskSpec('a.b')],
+    const spec = sample({
+      tasks: [{ taskId: 'ok_task-1' }, { taskId: 'has space' }, { taskId: 'a.b' }],
     });
     expect(problems(validateDagSpec(spec))).toEqual([
       "tasks.has space.taskId: task id 'has space' is not valid (use letters, digits, '_' and '-', not starting with '-', at most 250 characters; '.' only joins a group id and the id inside it)",
@@ -95,7 +60,7 @@ describe('validateDagSpec', () => {
   });
 
   it('checks that tasks and groups nest consistently', () => {
-    const spec = dagSpec({
+    const spec = sample({
       groups: [
         { groupId: 'etl', parent: null, tooltip: null },
         { groupId: 'etl.inner', parent: 'etl', tooltip: null },
@@ -103,10 +68,10 @@ describe('validateDagSpec', () => {
         { groupId: 'etl', parent: null, tooltip: null },
       ],
       tasks: [
-        taskSpec('etl.inner.t', { group: 'etl.inner' }),
-        taskSpec('etl.u', { group: 'etl.inner' }),
-        taskSpec('v', { group: 'missing' }),
-        taskSpec('etl'),
+        { taskId: 'etl.inner.t', group: 'etl.inner' },
+        { taskId: 'etl.u', group: 'etl.inner' },
+        { taskId: 'v', group: 'missing' },
+        { taskId: 'etl' },
       ],
     });
     expect(problems(validateDagSpec(spec))).toEqual([
@@ -120,18 +85,18 @@ describe('validateDagSpec', () => {
   });
 
   it('reports duplicate task ids', () => {
-    const spec = dagSpec({ tasks: [taskSpec('a'), taskSpec('a')] });
+    const spec = sample({ tasks: [{ taskId: 'a' }, { taskId: 'a' }] });
     expect(problems(validateDagSpec(spec))).toEqual([
       "tasks.a: task id 'a' is used by more than one task (give every task a unique id)",
     ]);
   });
 
   it('reports an unknown upstream with the closest id', () => {
-    const spec = dagSpec({
+    const spec = sample({
       tasks: [
-        taskSpec('extract'),
-        taskSpec('transform.clean', { group: null }),
-        taskSpec('load', { upstream: ['extarct', 'clean', 'zzz'] }),
+        { taskId: 'extract' },
+        { taskId: 'transform.clean', group: null },
+        { taskId: 'load', upstream: ['extarct', 'clean', 'zzz'] },
       ],
     });
     const issues = validateDagSpec(spec).filter((i) => i.taskId === 'load');
@@ -143,13 +108,13 @@ describe('validateDagSpec', () => {
   });
 
   it('reports each cycle with the path that closes it', () => {
-    const spec = dagSpec({
+    const spec = sample({
       tasks: [
-        taskSpec('start'),
-        taskSpec('a', { upstream: ['start', 'c'] }),
-        taskSpec('b', { upstream: ['a'] }),
-        taskSpec('c', { upstream: ['b'] }),
-        taskSpec('self', { upstream: ['self'] }),
+        { taskId: 'start' },
+        { taskId: 'a', upstream: ['start', 'c'] },
+        { taskId: 'b', upstream: ['a'] },
+        { taskId: 'c', upstream: ['b'] },
+        { taskId: 'self', upstream: ['self'] },
       ],
     });
     expect(validateDagSpec(spec)).toEqual([
@@ -164,7 +129,7 @@ describe('validateDagSpec', () => {
 
   it('reports schedule, time zone and date problems', () => {
     const clock = new ManualClock('2026-04-05T12:00:00Z');
-    const cases: [Partial<DagSpec>, string[]][] = [
+    const cases: [Partial<DagInput>, string[]][] = [
       [
         { schedule: '61 * * * *', startDate: '2026-01-01T00:00:00Z' },
         [
@@ -193,12 +158,12 @@ describe('validateDagSpec', () => {
       ],
     ];
     for (const [overrides, expected] of cases) {
-      expect(problems(validateDagSpec(dagSpec(overrides), undefined, { clock }))).toEqual(expected);
+      expect(problems(validateDagSpec(sample(overrides), undefined, { clock }))).toEqual(expected);
     }
   });
 
   it('reports a bad params schema', () => {
-    const spec = dagSpec({
+    const spec = sample({
       params: { type: 'object', properties: { limit: { type: 'integr' } } },
     });
     const issues = validateDagSpec(spec);
@@ -207,9 +172,10 @@ describe('validateDagSpec', () => {
   });
 
   it('reports bad task settings', () => {
-    const spec = dagSpec({
+    const spec = sample({
       tasks: [
-        taskSpec('t', {
+        {
+          taskId: 't',
           triggerRule: 'all_sucess' as never,
           retries: -1,
           retryDelayMs: -1,
@@ -218,7 +184,7 @@ describe('validateDagSpec', () => {
           pool: '',
           priorityWeight: Number.NaN,
           queue: ' ',
-        }),
+        },
       ],
     });
     expect(problems(validateDagSpec(spec))).toEqual([
@@ -234,10 +200,10 @@ describe('validateDagSpec', () => {
   });
 
   it("checks operator configs against the operator's schema, and unknown operators", () => {
-    const spec = dagSpec({
+    const spec = sample({
       tasks: [
-        taskSpec('sh', { operator: 'shell', config: { cmd: 'ls' } }),
-        taskSpec('odd', { operator: 'telepathy', config: {} }),
+        { taskId: 'sh', operator: 'shell', config: { cmd: 'ls' } },
+        { taskId: 'odd', operator: 'telepathy', config: {} },
       ],
     });
     const issues = problems(validateDagSpec(spec));

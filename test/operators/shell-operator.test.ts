@@ -1,10 +1,18 @@
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '../../src/core/dag-spec.ts';
 import { AttemptAbort, runAttempt } from '../../src/executor/task-runner.ts';
 import { SHELL_KILL_GRACE_MS } from '../../src/operators/shell-operator.ts';
-import { attemptRequest, isAlive, readLog, tempDir, waitUntil } from '../executor/support.ts';
+import {
+  attemptRequest,
+  isAlive,
+  readLog,
+  readPidFile,
+  sleeperCommand,
+  tempDir,
+  waitUntil,
+} from '../executor/support.ts';
 
 let dir: string;
 let fileloc: string;
@@ -29,19 +37,6 @@ async function run(config: { [key: string]: Json }, options: RunOptions = {}) {
     signal: options.signal ?? new AbortController().signal,
   });
   return { outcome, request, log: readLog(request.logPath) };
-}
-
-async function readPid(file: string): Promise<number> {
-  let text = '';
-  await waitUntil(() => {
-    try {
-      text = readFileSync(file, 'utf8').trim();
-    } catch {
-      return false;
-    }
-    return text !== '';
-  }, `${file} is written`);
-  return Number(text);
 }
 
 describe('shell operator', () => {
@@ -163,11 +158,8 @@ describe('shell operator', () => {
   it('kills the whole process group when the attempt is aborted', async () => {
     const pidFile = path.join(dir, 'abort.pid');
     const controller = new AbortController();
-    const running = run(
-      { command: `sleep 30 & echo $! > '${pidFile}'; wait` },
-      { signal: controller.signal },
-    );
-    const pid = await readPid(pidFile);
+    const running = run({ command: sleeperCommand(pidFile) }, { signal: controller.signal });
+    const pid = await readPidFile(pidFile);
     controller.abort(new AttemptAbort('cancelled'));
     const { outcome } = await running;
     expect(outcome).toMatchObject({ outcome: 'failed', exitReason: 'cancelled' });
@@ -181,7 +173,7 @@ describe('shell operator', () => {
       { command: `trap '' TERM; echo $$ > '${pidFile}'; while true; do sleep 0.05; done` },
       { signal: controller.signal },
     );
-    const pid = await readPid(pidFile);
+    const pid = await readPidFile(pidFile);
     controller.abort(new AttemptAbort('timeout'));
     const { outcome, log } = await running;
     expect(outcome).toMatchObject({ outcome: 'failed', exitReason: 'timeout' });
@@ -193,7 +185,7 @@ describe('shell operator', () => {
     const pidFile = path.join(dir, 'background.pid');
     const { outcome } = await run({ command: `sleep 30 & echo $! > '${pidFile}'` });
     expect(outcome.outcome).toBe('success');
-    const pid = await readPid(pidFile);
+    const pid = await readPidFile(pidFile);
     await waitUntil(() => !isAlive(pid), `background sleep ${pid} is gone`);
   });
 

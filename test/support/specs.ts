@@ -1,14 +1,22 @@
 /**
- * Builds `DagSpec`s for store and scheduler tests with the documented defaults, so a
- * test states only what it is about. (Pipelines written as users write them are in
- * test/fixtures/pipelines.)
+ * Builds `DagSpec`s and `TaskSpec`s for tests with the documented defaults, so a test
+ * states only what it is about. Every test that needs a spec written out builds it
+ * here. (Pipelines written as users write them are in test/fixtures/pipelines.)
  */
 import { createHash } from 'node:crypto';
 import type { DagSpec, TaskSpec } from '../../src/core/dag-spec.ts';
 import type { LoadedFile } from '../../src/store/queries/dags.ts';
 
+/** A task as a test states it: its id and the fields that differ from the defaults. */
 export type TaskInput = Partial<TaskSpec> & { taskId: string };
 
+/** A DAG as a test states it: its id, its tasks and the fields that differ from the defaults. */
+export type DagInput = Partial<Omit<DagSpec, 'tasks'>> & { dagId: string; tasks: TaskInput[] };
+
+/**
+ * A task spec with Updraft's defaults, except that it runs the shell command `true`
+ * (operator `shell`, config `{ command: 'true' }`) unless `input` says otherwise.
+ */
 export function taskSpec(input: TaskInput): TaskSpec {
   return {
     operator: 'shell',
@@ -30,9 +38,11 @@ export function taskSpec(input: TaskInput): TaskSpec {
   };
 }
 
-export function dagSpec(
-  input: Partial<Omit<DagSpec, 'tasks'>> & { dagId: string; tasks: TaskInput[] },
-): DagSpec {
+/**
+ * A DAG spec with Updraft's defaults, except owner `test` and `pausedOnCreation: false`
+ * (a test DAG runs at once); each task built by `taskSpec`.
+ */
+export function dagSpec(input: DagInput): DagSpec {
   return {
     description: null,
     owner: 'test',
