@@ -35,10 +35,24 @@ class Mutex {
   }
 }
 
+/**
+ * PGlite runs synchronously on this thread and answers in microtasks, so a long
+ * transaction would keep the event loop from reading I/O (executor messages, sockets).
+ * A query yields to the event loop first when the last yield is older than this.
+ */
+const YIELD_EVERY_MS = 1;
+
 class PGliteConnection implements DatabaseConnection {
+  private lastYield = 0;
+
   constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const now = performance.now();
+    if (now - this.lastYield > YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.lastYield = performance.now();
+    }
     const result = await this.pg.query<R>(query.sql, query.parameters as unknown[]);
     const affected = result.affectedRows;
     return {
