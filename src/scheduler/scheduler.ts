@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { resolveParams } from '../core/params.ts';
+import { isFinishedTaskState } from '../core/states.ts';
 import {
   type AttemptKey,
   attemptKeyString,
@@ -38,6 +39,7 @@ import type { Store, StoreSignal } from '../store/store.ts';
 import {
   completeBackfills,
   createRun,
+  type EnqueuedAttempt,
   enqueueScheduled,
   evaluateRuns,
   finishRun,
@@ -48,7 +50,6 @@ import {
   resetInterruptedAttempts,
   type SpecLookup,
   startQueuedRuns,
-  type TiRef,
   type Tx,
 } from './transitions.ts';
 
@@ -100,7 +101,9 @@ export class Scheduler {
   private readonly versions = new Map<string, DagVersion>();
   private readonly runVersions = new Map<number, { dagId: string; versionHash: string }>();
   /** Attempts handed to the executor and not yet finished, by attempt key string. */
-  private readonly inFlight = new Map<string, { ref: TiRef; key: AttemptKey }>();
+  private readonly inFlight = new Map<string, EnqueuedAttempt>();
+  /** The `pools` table (slots by name); reloaded when pools change and on the full pass. */
+  private pools: Map<string, number> | null = null;
   private pending: ExecutorEvent[] = [];
   private dirtyRuns = new Set<string>();
   /** Next cron check per DAG (ms). */
@@ -222,6 +225,7 @@ export class Scheduler {
 
   private onSignal(signal: StoreSignal): void {
     if (signal.kind === 'run_created') this.needStartRuns = true;
+    else if (signal.kind === 'pools_changed') this.pools = null;
     else if (signal.kind === 'run_changed')
       this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);
     else if (signal.kind === 'dag_changed') this.refreshSchedules([signal.dagId]);
@@ -293,8 +297,8 @@ export class Scheduler {
       if (event.type === 'heartbeat') continue;
       const flight = this.inFlight.get(attemptKeyString(event.key));
       if (!flight) continue; // not ours (cancelled earlier, or from a previous process)
-      if (event.type === 'started') started.push({ ref: flight.ref, event });
-      else finished.push({ ref: flight.ref, event });
+      if (event.type === 'started') started.push({ attempt: flight, event });
+      else finished.push({ attempt: flight, event });
     }
     const housekeeping = now.getTime() - this.lastHousekeeping >= this.options.housekeepingMs;
     if (housekeeping) {
@@ -308,6 +312,7 @@ export class Scheduler {
     if (fullPass) {
       this.lastFullPass = now.getTime();
       this.mergeCronRefresh('all');
+      this.pools = null;
     }
     const cronRefresh = this.cronRefresh;
     this.cronRefresh = new Set();
@@ -337,8 +342,8 @@ export class Scheduler {
       this.inFlight.delete(attemptKeyString(key));
       this.executor.cancel(key);
     }
-    for (const { ref, request } of result.attempts) {
-      this.inFlight.set(attemptKeyString(request.key), { ref, key: request.key });
+    for (const attempt of result.attempts) {
+      this.inFlight.set(attemptKeyString(attempt.request.key), attempt);
     }
     for (const { request } of result.attempts) this.executor.submit(request);
     if (events.length || result.attempts.length) {
@@ -358,12 +363,19 @@ export class Scheduler {
       fullPass: boolean;
     },
   ) {
-    const touched = new Set<number>();
+    // Per run: the tasks that just finished (only their downstream can change), or 'all'.
+    const touched = new Map<number, Set<string> | 'all'>();
+    const touch = (runPk: number, taskId: string | 'all') => {
+      const current = touched.get(runPk);
+      if (current === 'all') return;
+      if (taskId === 'all') touched.set(runPk, 'all');
+      else touched.set(runPk, (current ?? new Set<string>()).add(taskId));
+    };
     const cancel: AttemptKey[] = [];
     await recordStarted(tx, work.started, now);
-    const outcomes = await recordFinished(tx, work.finished, this.specs, this.runVersion, now);
+    const outcomes = await recordFinished(tx, work.finished, now);
     for (const o of outcomes) {
-      touched.add(o.ref.runPk);
+      if (o.state && isFinishedTaskState(o.state)) touch(o.ref.runPk, o.ref.taskId);
       // A new retry may be due earlier than the known one: re-read the next retry time.
       if (o.state === 'up_for_retry') this.nextRetryAt = null;
     }
@@ -379,7 +391,7 @@ export class Scheduler {
     }
     if (work.dirty.size) {
       const { runPks, stale } = await this.reconcileDirtyRuns(tx, work.dirty);
-      for (const pk of runPks) touched.add(pk);
+      for (const pk of runPks) touch(pk, 'all');
       cancel.push(...stale);
       this.needStartRuns = true;
       this.needEnqueue = true;
@@ -387,7 +399,6 @@ export class Scheduler {
 
     if (this.nextRetryAt === null || this.nextRetryAt <= now.getTime() || work.housekeeping) {
       const promoted = await promoteDueRetries(tx, now);
-      for (const pk of promoted) touched.add(pk);
       if (promoted.length) this.needEnqueue = true;
       const next = await tx
         .selectFrom('task_instances')
@@ -416,19 +427,25 @@ export class Scheduler {
       this.needStartRuns = true;
     }
 
-    // Evaluate touched runs; finishing runs frees run slots, so start queued ones and go again.
-    let evaluate = [...touched];
-    for (let round = 0; round < 3; round++) {
+    // Evaluate touched runs; tasks settled as skipped/upstream_failed cascade to their
+    // downstream in the next round; finishing runs frees run slots, so queued runs start.
+    let evaluate: Map<number, Set<string> | 'all'> = touched;
+    for (;;) {
       if (this.needStartRuns) {
         this.needStartRuns = false;
         const startedRuns = await startQueuedRuns(tx, this.specs, now);
-        for (const pk of startedRuns) await this.trackRunDeadline(tx, pk, now);
-        evaluate.push(...startedRuns);
+        for (const pk of startedRuns) {
+          await this.trackRunDeadline(tx, pk, now);
+          evaluate.set(pk, 'all');
+        }
       }
-      if (!evaluate.length) break;
+      if (!evaluate.size) break;
       const evaluations = await evaluateRuns(tx, evaluate, this.specs, now);
-      evaluate = [];
+      evaluate = new Map();
       this.needEnqueue = true;
+      for (const e of evaluations) {
+        if (!e.finished && e.settled.length) evaluate.set(e.runPk, new Set(e.settled));
+      }
       const done = evaluations.filter((e) => e.finished);
       for (const e of done) {
         this.runDeadlines.delete(e.runPk);
@@ -443,10 +460,16 @@ export class Scheduler {
     let attempts: Awaited<ReturnType<typeof enqueueScheduled>>['attempts'] = [];
     if (this.needEnqueue) {
       this.needEnqueue = false;
+      this.pools ??= new Map(
+        (await tx.selectFrom('pools').select(['name', 'slots']).execute()).map((p) => [
+          p.name,
+          p.slots,
+        ]),
+      );
       const queued = await enqueueScheduled(
         tx,
         this.specs,
-        { parallelism: this.options.parallelism },
+        { parallelism: this.options.parallelism, pools: this.pools },
         this.logPathFor,
         now,
       );
@@ -489,10 +512,11 @@ export class Scheduler {
       const live = new Set(
         tis.map((t) => `${t.run_pk}/${t.task_id}/${t.map_index}/${t.try_number}`),
       );
-      for (const { ref, key } of this.inFlight.values()) {
+      for (const { ref, request } of this.inFlight.values()) {
         if (!runPks.includes(ref.runPk)) continue;
-        if (!live.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${key.tryNumber}`))
-          stale.push(key);
+        if (!live.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${request.key.tryNumber}`)) {
+          stale.push(request.key);
+        }
       }
     }
     return { runPks, stale };

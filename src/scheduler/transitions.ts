@@ -12,7 +12,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
 import { retryDelayMs } from '../core/retry.ts';
-import type { ExitReason, RunState, RunType, TaskState } from '../core/states.ts';
+import type { RunState, RunType, TaskState } from '../core/states.ts';
 import { isFinishedTaskState, isRetryableExit } from '../core/states.ts';
 import { evaluateTriggerRule } from '../core/trigger-rules.ts';
 import type { AttemptKey, AttemptRequest, ExecutorEvent } from '../executor/executor.ts';
@@ -191,7 +191,20 @@ export interface RunEvaluation {
   runId: string;
   finished: RunState | null;
   backfillId: number | null;
+  /**
+   * Tasks this pass settled as skipped or upstream_failed whose downstream it did not
+   * look at (targeted passes only): evaluate them as finished tasks next.
+   */
+  settled: string[];
 }
+
+/**
+ * What to evaluate per run: `'all'` (a run just started, or changed from outside), or
+ * the tasks that just finished — then only their downstream tasks are considered.
+ */
+export type EvaluationTargets = ReadonlyMap<number, ReadonlySet<string> | 'all'>;
+
+const UNFINISHED: TaskState[] = ['none', 'scheduled', 'queued', 'running', 'up_for_retry'];
 
 /**
  * Decides, for each `none` task instance of the given running runs whose upstream is
@@ -199,50 +212,67 @@ export interface RunEvaluation {
  * rules, walked in topological order so skips cascade in one pass), and ends runs whose
  * task instances are all finished: `failed` if a leaf task failed or its upstream did,
  * else `success`.
+ *
+ * Only the task instances that can change are read: for a run whose targets are the
+ * tasks that just finished, their downstream and those tasks' upstream — so the cost of
+ * a tick does not grow with the size of the run.
  */
 export async function evaluateRuns(
   tx: Tx,
-  runPks: readonly number[],
+  targets: EvaluationTargets,
   specs: SpecLookup,
   now: Date,
 ): Promise<RunEvaluation[]> {
-  if (!runPks.length) return [];
+  if (!targets.size) return [];
   const runs = await tx
     .selectFrom('dag_runs')
     .select(['id', 'dag_id', 'run_id', 'version_hash', 'backfill_id'])
-    .where('id', 'in', [...new Set(runPks)])
+    .where('id', 'in', [...targets.keys()])
     .where('state', '=', 'running')
     .execute();
   if (!runs.length) return [];
-  const tis = await tx
-    .selectFrom('task_instances')
-    .select(['run_pk', 'task_id', 'state'])
-    .where(
-      'run_pk',
-      'in',
-      runs.map((r) => r.id),
-    )
-    .execute();
-  const statesByRun = new Map<number, Map<string, TaskState>>();
-  for (const ti of tis) {
-    const m = statesByRun.get(ti.run_pk) ?? new Map<string, TaskState>();
-    statesByRun.set(ti.run_pk, m);
-    m.set(ti.task_id, ti.state);
-  }
-  const changes: Record<
-    'scheduled' | 'skipped' | 'upstream_failed',
-    { runPk: number; taskId: string }[]
-  > = {
-    scheduled: [],
-    skipped: [],
-    upstream_failed: [],
-  };
-  const results: RunEvaluation[] = [];
-  const finishedRuns: { id: number; state: RunState }[] = [];
+
+  // Which task instances to read.
+  const plans = new Map<number, { spec: DagSpec; all: boolean; candidates: Set<string> }>();
+  const wholeRuns: number[] = [];
+  const partial: { runPk: number; taskIds: string[] }[] = [];
   for (const run of runs) {
     const { spec } = await specs(tx, run.dag_id, run.version_hash);
+    const target = targets.get(run.id) ?? 'all';
+    if (target === 'all') {
+      plans.set(run.id, { spec, all: true, candidates: new Set() });
+      wholeRuns.push(run.id);
+      continue;
+    }
+    const graph = taskGraph(spec);
+    const candidates = new Set<string>();
+    for (const taskId of target)
+      for (const child of graph.children.get(taskId) ?? []) candidates.add(child);
+    const read = new Set(candidates);
+    for (const c of candidates) for (const u of graph.tasks.get(c)?.upstream ?? []) read.add(u);
+    plans.set(run.id, { spec, all: false, candidates });
+    if (read.size) partial.push({ runPk: run.id, taskIds: [...read] });
+  }
+  const statesByRun = await readStates(tx, wholeRuns, partial);
+  const open = await unfinishedCounts(
+    tx,
+    runs.filter((r) => !plans.get(r.id)?.all).map((r) => r.id),
+  );
+
+  const changes: {
+    runPk: number;
+    taskId: string;
+    state: 'scheduled' | 'skipped' | 'upstream_failed';
+  }[] = [];
+  const results: RunEvaluation[] = [];
+  const needLeaves: number[] = [];
+  for (const run of runs) {
+    const plan = plans.get(run.id);
+    if (!plan) continue;
     const states = statesByRun.get(run.id) ?? new Map<string, TaskState>();
-    for (const task of spec.tasks) {
+    const settled: string[] = [];
+    for (const task of plan.spec.tasks) {
+      if (!plan.all && !plan.candidates.has(task.taskId)) continue;
       if (states.get(task.taskId) !== 'none') continue;
       const upstream = task.upstream.map((u) => states.get(u) ?? 'success');
       const decision = evaluateTriggerRule(task.triggerRule, upstream);
@@ -250,33 +280,49 @@ export async function evaluateRuns(
       const next =
         decision === 'run' ? 'scheduled' : decision === 'skip' ? 'skipped' : 'upstream_failed';
       states.set(task.taskId, next);
-      changes[next].push({ runPk: run.id, taskId: task.taskId });
+      changes.push({ runPk: run.id, taskId: task.taskId, state: next });
+      if (next !== 'scheduled') settled.push(task.taskId);
     }
-    const finished = runOutcome(spec, states);
-    if (finished) finishedRuns.push({ id: run.id, state: finished });
+    const done = plan.all
+      ? [...states.values()].every((st) => isFinishedTaskState(st))
+      : (open.get(run.id) ?? 0) - settled.length === 0;
+    if (done && !plan.all) needLeaves.push(run.id);
     results.push({
       runPk: run.id,
       dagId: run.dag_id,
       runId: run.run_id,
-      finished,
+      finished: done && plan.all ? runOutcome(plan.spec, states) : null,
       backfillId: run.backfill_id,
+      settled: plan.all ? [] : settled,
     });
   }
-  for (const state of ['scheduled', 'skipped', 'upstream_failed'] as const) {
-    const list = changes[state];
-    if (!list.length) continue;
-    const finishedAt = state === 'scheduled' ? null : now;
-    await tx
-      .updateTable('task_instances')
-      .set({ state, updated_at: now, ended_at: finishedAt })
-      .where('state', '=', 'none')
-      .where((eb) =>
-        eb.or(list.map((c) => eb.and([eb('run_pk', '=', c.runPk), eb('task_id', '=', c.taskId)]))),
-      )
-      .execute();
+  if (changes.length) {
+    const values = sql.join(
+      changes.map((c) => sql`(${c.runPk}::int, ${c.taskId}::text, ${c.state}::text)`),
+    );
+    await sql`
+      update task_instances as ti
+         set state = v.state, updated_at = ${now},
+             ended_at = case when v.state = 'scheduled' then null else ${now}::timestamptz end
+        from (values ${values}) as v(run_pk, task_id, state)
+       where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.state = 'none'`.execute(tx);
+  }
+  if (needLeaves.length) {
+    // Runs that just finished: their outcome depends on the leaf tasks.
+    const leafStates = await readStates(
+      tx,
+      [],
+      needLeaves.map((runPk) => ({ runPk, taskIds: taskGraph(plans.get(runPk)!.spec).leaves })),
+    );
+    for (const r of results) {
+      if (!needLeaves.includes(r.runPk)) continue;
+      const states = leafStates.get(r.runPk) ?? new Map<string, TaskState>();
+      for (const c of changes) if (c.runPk === r.runPk) states.set(c.taskId, c.state);
+      r.finished = runOutcome(plans.get(r.runPk)!.spec, states);
+    }
   }
   for (const state of ['success', 'failed'] as const) {
-    const ids = finishedRuns.filter((r) => r.state === state).map((r) => r.id);
+    const ids = results.filter((r) => r.finished === state).map((r) => r.runPk);
     if (!ids.length) continue;
     await tx
       .updateTable('dag_runs')
@@ -288,13 +334,87 @@ export async function evaluateRuns(
   return results;
 }
 
-/** The run's final state once every task instance is finished, else null. */
-function runOutcome(spec: DagSpec, states: Map<string, TaskState>): RunState | null {
-  for (const s of states.values()) if (!isFinishedTaskState(s)) return null;
-  const hasDownstream = new Set(spec.tasks.flatMap((t) => t.upstream));
-  const leaves = spec.tasks.filter((t) => !hasDownstream.has(t.taskId));
-  const leafStates = leaves.length ? leaves.map((t) => states.get(t.taskId)) : [...states.values()];
-  return leafStates.some((s) => s === 'failed' || s === 'upstream_failed') ? 'failed' : 'success';
+/** Task instance states, for whole runs and for some tasks of other runs. */
+async function readStates(
+  tx: Tx,
+  wholeRuns: number[],
+  partial: { runPk: number; taskIds: string[] }[],
+): Promise<Map<number, Map<string, TaskState>>> {
+  const out = new Map<number, Map<string, TaskState>>();
+  const add = (rows: { run_pk: number; task_id: string; state: TaskState }[]) => {
+    for (const ti of rows) {
+      const m = out.get(ti.run_pk) ?? new Map<string, TaskState>();
+      out.set(ti.run_pk, m);
+      m.set(ti.task_id, ti.state);
+    }
+  };
+  if (wholeRuns.length) {
+    add(
+      await tx
+        .selectFrom('task_instances')
+        .select(['run_pk', 'task_id', 'state'])
+        .where('run_pk', 'in', wholeRuns)
+        .execute(),
+    );
+  }
+  const pairs = partial.flatMap((p) =>
+    p.taskIds.map((taskId) => sql`(${p.runPk}::int, ${taskId}::text)`),
+  );
+  if (pairs.length) {
+    const rows = await sql<{ run_pk: number; task_id: string; state: TaskState }>`
+      select ti.run_pk, ti.task_id, ti.state
+        from task_instances as ti
+        join (values ${sql.join(pairs)}) as v(run_pk, task_id)
+          on ti.run_pk = v.run_pk and ti.task_id = v.task_id`.execute(tx);
+    add(rows.rows);
+  }
+  return out;
+}
+
+/** Unfinished task instances per run. */
+async function unfinishedCounts(tx: Tx, runPks: number[]): Promise<Map<number, number>> {
+  if (!runPks.length) return new Map();
+  const rows = await tx
+    .selectFrom('task_instances')
+    .select(['run_pk', sql<number>`count(*)::int`.as('n')])
+    .where('run_pk', 'in', runPks)
+    .where('state', 'in', UNFINISHED)
+    .groupBy('run_pk')
+    .execute();
+  return new Map(rows.map((r) => [r.run_pk, r.n]));
+}
+
+interface TaskGraph {
+  tasks: Map<string, TaskSpec>;
+  children: Map<string, string[]>;
+  leaves: string[];
+}
+
+const graphs = new WeakMap<DagSpec, TaskGraph>();
+
+/** Task lookup, downstream lists and leaves of a spec (cached per spec object). */
+function taskGraph(spec: DagSpec): TaskGraph {
+  let graph = graphs.get(spec);
+  if (!graph) {
+    const children = new Map<string, string[]>();
+    for (const t of spec.tasks)
+      for (const u of t.upstream) children.set(u, [...(children.get(u) ?? []), t.taskId]);
+    graph = {
+      tasks: new Map(spec.tasks.map((t) => [t.taskId, t])),
+      children,
+      leaves: spec.tasks.filter((t) => !children.has(t.taskId)).map((t) => t.taskId),
+    };
+    graphs.set(spec, graph);
+  }
+  return graph;
+}
+
+/** The run's final state from its leaf tasks: failed if one failed or had an upstream fail. */
+function runOutcome(spec: DagSpec, states: Map<string, TaskState>): RunState {
+  const leafStates = taskGraph(spec).leaves.map((id) => states.get(id));
+  return leafStates.some((st) => st === 'failed' || st === 'upstream_failed')
+    ? 'failed'
+    : 'success';
 }
 
 /** Marks a backfill completed once none of its runs is unfinished. */
@@ -323,7 +443,12 @@ export async function completeBackfills(tx: Tx, backfillIds: readonly number[], 
 export interface EnqueueLimits {
   /** Attempts that may be queued or running at once across all DAGs. */
   parallelism: number;
+  /** Slots of each pool (the `pools` table, cached by the caller). */
+  pools: ReadonlyMap<string, number>;
 }
+
+/** Most candidates read per pass; more wait for the next tick. */
+const MAX_CANDIDATES = 512;
 
 /** An attempt created by `enqueueScheduled`, to hand to the executor after commit. */
 export interface EnqueuedAttempt {
@@ -390,7 +515,7 @@ export async function enqueueScheduled(
     .orderBy('r.logical_date')
     .orderBy('ti.run_pk')
     .orderBy('ti.task_id')
-    .limit(Math.max(room * 4, 64))
+    .limit(Math.min(Math.max(room * 2, 64), MAX_CANDIDATES))
     .execute();
   if (!candidates.length) return { attempts: [], missingPools: [] };
   const pools = new Map(
@@ -418,15 +543,6 @@ export async function enqueueScheduled(
     picked.push(c);
   }
   if (!picked.length) return { attempts: [], missingPools: [...missingPools] };
-
-  await sql`
-    update task_instances as ti
-       set state = 'queued', try_number = ti.try_number + 1, queued_at = ${now},
-           started_at = null, ended_at = null, next_retry_at = null, updated_at = ${now}
-      from (values ${sql.join(picked.map((c) => sql`(${c.run_pk}::int, ${c.task_id}::text, ${c.map_index}::int)`))})
-           as v(run_pk, task_id, map_index)
-     where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
-       and ti.state = 'scheduled'`.execute(tx);
 
   const results = await upstreamResults(tx, picked, specs);
   const attempts: EnqueuedAttempt[] = [];
@@ -467,32 +583,34 @@ export async function enqueueScheduled(
     });
   }
   if (attempts.length) {
-    await tx
-      .insertInto('task_attempts')
-      .values(
-        attempts.map(({ ref, request }) => ({
-          run_pk: ref.runPk,
-          task_id: ref.taskId,
-          map_index: ref.mapIndex,
-          try_number: request.key.tryNumber,
-          dag_id: request.key.dagId,
-          run_id: request.key.runId,
-          state: 'queued' as const,
-          queued_at: now,
-          log_path: request.logPath,
-        })),
+    // One statement: the task instances move to queued (fenced on `scheduled`) and their
+    // attempt records are written.
+    const tis = sql.join(
+      attempts.map(
+        ({ ref }) => sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int)`,
+      ),
+    );
+    const rows = sql.join(
+      attempts.map(
+        ({ ref, request }) =>
+          sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int, ${request.key.tryNumber}::int, ${request.key.dagId}::text, ${request.key.runId}::text, 'queued', ${now}::timestamptz, ${request.logPath}::text)`,
+      ),
+    );
+    await sql`
+      with queued as (
+        update task_instances as ti
+           set state = 'queued', try_number = ti.try_number + 1, queued_at = ${now},
+               started_at = null, ended_at = null, next_retry_at = null, updated_at = ${now}
+          from (values ${tis}) as v(run_pk, task_id, map_index)
+         where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
+           and ti.state = 'scheduled'
       )
-      .onConflict((oc) =>
-        oc.columns(['run_pk', 'task_id', 'map_index', 'try_number']).doUpdateSet({
-          state: 'queued',
-          queued_at: now,
-          started_at: null,
-          ended_at: null,
-          exit_reason: null,
-          error: null,
-        }),
-      )
-      .execute();
+      insert into task_attempts
+        (run_pk, task_id, map_index, try_number, dag_id, run_id, state, queued_at, log_path)
+      values ${rows}
+      on conflict (run_pk, task_id, map_index, try_number) do update
+         set state = 'queued', queued_at = excluded.queued_at, started_at = null,
+             ended_at = null, exit_reason = null, error = null`.execute(tx);
   }
   return { attempts, missingPools: [...missingPools] };
 }
@@ -524,10 +642,13 @@ async function upstreamResults(
 // ---------------------------------------------------------------------------------------
 // Executor reports
 
-/** An executor event with the task instance it belongs to. */
-export type LocatedEvent<E extends ExecutorEvent = ExecutorEvent> = { ref: TiRef; event: E };
+/** An executor event with the attempt (as queued by `enqueueScheduled`) it reports on. */
+export type LocatedEvent<E extends ExecutorEvent = ExecutorEvent> = {
+  attempt: EnqueuedAttempt;
+  event: E;
+};
 
-/** `queued → running` for every started report still current (fenced). */
+/** `queued → running` for every started report still current (fenced), attempt included. */
 export async function recordStarted(
   tx: Tx,
   events: readonly LocatedEvent<Extract<ExecutorEvent, { type: 'started' }>>[],
@@ -536,20 +657,22 @@ export async function recordStarted(
   if (!events.length) return;
   const values = sql.join(
     events.map(
-      ({ ref, event }) =>
+      ({ attempt: { ref }, event }) =>
         sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int, ${event.key.tryNumber}::int, ${new Date(event.at)}::timestamptz, ${event.hostname}::text, ${event.pid}::int)`,
     ),
   );
   await sql`
-    update task_instances as ti
-       set state = 'running', started_at = v.at, updated_at = ${now}
-      from (values ${values}) as v(run_pk, task_id, map_index, try_number, at, hostname, pid)
-     where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
-       and ti.try_number = v.try_number and ti.state = 'queued'`.execute(tx);
-  await sql`
+    with v(run_pk, task_id, map_index, try_number, at, hostname, pid) as (values ${values}),
+    ti as (
+      update task_instances as ti
+         set state = 'running', started_at = v.at, updated_at = ${now}
+        from v
+       where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
+         and ti.try_number = v.try_number and ti.state = 'queued'
+    )
     update task_attempts as a
        set state = 'running', started_at = v.at, hostname = v.hostname, pid = v.pid
-      from (values ${values}) as v(run_pk, task_id, map_index, try_number, at, hostname, pid)
+      from v
      where a.run_pk = v.run_pk and a.task_id = v.task_id and a.map_index = v.map_index
        and a.try_number = v.try_number and a.state = 'queued'`.execute(tx);
 }
@@ -567,161 +690,88 @@ export interface FinishOutcome {
  * that becomes `up_for_retry` (retryable reason and tries left; the delay follows
  * `retryDelayMs`) or `failed`. `interrupted`/`cancelled` reports for an attempt still
  * current put the task instance back to `scheduled` without using up a try.
+ *
+ * The decision uses what the attempt was queued with (try number, allowed tries, retry
+ * policy); the fence — same try number, still queued or running — makes that safe, as
+ * any change since (clear, mark) has moved the task instance out of those states. One
+ * statement updates task instances, attempts and results together.
  */
 export async function recordFinished(
   tx: Tx,
   events: readonly LocatedEvent<Extract<ExecutorEvent, { type: 'finished' }>>[],
-  specs: SpecLookup,
-  runVersion: (db: Tx, runPk: number) => Promise<{ dagId: string; versionHash: string }>,
   now: Date,
 ): Promise<FinishOutcome[]> {
   if (!events.length) return [];
-  const current = await tx
-    .selectFrom('task_instances')
-    .select(['run_pk', 'task_id', 'map_index', 'try_number', 'max_tries', 'state'])
-    .where((eb) =>
-      eb.or(
-        events.map(({ ref }) =>
-          eb.and([
-            eb('run_pk', '=', ref.runPk),
-            eb('task_id', '=', ref.taskId),
-            eb('map_index', '=', ref.mapIndex),
-          ]),
-        ),
-      ),
-    )
-    .execute();
-  const byRef = new Map(current.map((r) => [`${r.run_pk}/${r.task_id}/${r.map_index}`, r]));
-  const outcomes: FinishOutcome[] = [];
-  const updates: {
-    ref: TiRef;
-    try: number;
-    state: TaskState;
-    nextRetryAt: Date | null;
-    bumpTries: boolean;
-  }[] = [];
-  const attemptUpdates: {
-    ref: TiRef;
-    try: number;
-    state: TaskState;
-    reason: ExitReason;
-    error: string | null;
-    at: Date;
-  }[] = [];
-  const resultRows: { ref: TiRef; value: Json }[] = [];
-  for (const { ref, event } of events) {
-    const row = byRef.get(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}`);
-    const at = new Date(event.at);
-    const live =
-      row &&
-      row.try_number === event.key.tryNumber &&
-      (row.state === 'queued' || row.state === 'running');
-    const error = event.error ? (event.error.stack ?? event.error.message) : null;
-    // The attempt record is closed either way (a stale one too, if it is still open).
-    attemptUpdates.push({
-      ref,
-      try: event.key.tryNumber,
-      state:
-        event.outcome === 'success'
-          ? 'success'
-          : event.outcome === 'skipped'
-            ? 'skipped'
-            : 'failed',
-      reason: event.exitReason,
-      error,
-      at,
-    });
-    if (!live) {
-      // Stale: leave the task instance to the newer attempt (or the operator's action).
-      outcomes.push({ ref, key: event.key, state: null });
-      continue;
-    }
+  const planned = events.map(({ attempt, event }) => {
+    const { ref, request } = attempt;
+    const tryNumber = event.key.tryNumber;
     let state: TaskState;
     let nextRetryAt: Date | null = null;
     let bumpTries = false;
-    if (event.outcome === 'success') {
-      state = 'success';
-      if (event.result !== undefined) resultRows.push({ ref, value: event.result });
-    } else if (event.outcome === 'skipped') {
-      state = 'skipped';
-    } else if (event.exitReason === 'interrupted' || event.exitReason === 'cancelled') {
+    if (event.outcome === 'success') state = 'success';
+    else if (event.outcome === 'skipped') state = 'skipped';
+    else if (event.exitReason === 'interrupted' || event.exitReason === 'cancelled') {
       state = 'scheduled';
       bumpTries = true;
-    } else if (isRetryableExit(event.exitReason) && row.try_number < row.max_tries) {
-      const { dagId, versionHash } = await runVersion(tx, ref.runPk);
-      const { spec } = await specs(tx, dagId, versionHash);
-      const task = spec.tasks.find((t) => t.taskId === ref.taskId);
-      const delay = task
-        ? retryDelayMs(
-            task,
-            row.try_number,
-            `${dagId}/${event.key.runId}/${ref.taskId}/${row.try_number}`,
-          )
-        : 0;
+    } else if (isRetryableExit(event.exitReason) && tryNumber < request.context.maxTries) {
+      const seed = `${event.key.dagId}/${event.key.runId}/${ref.taskId}/${tryNumber}`;
       state = 'up_for_retry';
-      nextRetryAt = new Date(now.getTime() + delay);
-    } else {
-      state = 'failed';
-    }
-    updates.push({ ref, try: event.key.tryNumber, state, nextRetryAt, bumpTries });
-    outcomes.push({ ref, key: event.key, state });
-  }
-  if (updates.length) {
-    const values = sql.join(
-      updates.map(
-        (u) =>
-          sql`(${u.ref.runPk}::int, ${u.ref.taskId}::text, ${u.ref.mapIndex}::int, ${u.try}::int, ${u.state}::text, ${u.nextRetryAt}::timestamptz, ${u.bumpTries}::boolean)`,
-      ),
-    );
-    await sql`
+      nextRetryAt = new Date(now.getTime() + retryDelayMs(request.task, tryNumber, seed));
+    } else state = 'failed';
+    const attemptState: TaskState =
+      event.outcome === 'success' ? 'success' : event.outcome === 'skipped' ? 'skipped' : 'failed';
+    const error = event.error ? (event.error.stack ?? event.error.message) : null;
+    const result =
+      event.outcome === 'success' && event.result !== undefined
+        ? JSON.stringify(event.result)
+        : null;
+    return { ref, event, tryNumber, state, nextRetryAt, bumpTries, attemptState, error, result };
+  });
+  const values = sql.join(
+    planned.map(
+      (p) =>
+        sql`(${p.ref.runPk}::int, ${p.ref.taskId}::text, ${p.ref.mapIndex}::int, ${p.tryNumber}::int, ${p.state}::text, ${p.nextRetryAt}::timestamptz, ${p.bumpTries}::boolean, ${p.attemptState}::text, ${p.event.exitReason}::text, ${p.error}::text, ${new Date(p.event.at)}::timestamptz, ${p.result}::jsonb)`,
+    ),
+  );
+  const applied = await sql<{ run_pk: number; task_id: string; map_index: number }>`
+    with v(run_pk, task_id, map_index, try_number, state, next_retry_at, bump, attempt_state, reason, error, at, result) as (
+      values ${values}
+    ),
+    ti as (
       update task_instances as ti
          set state = v.state,
              ended_at = case when v.state in ('success', 'failed', 'skipped') then ${now}::timestamptz else null end,
              next_retry_at = v.next_retry_at,
              max_tries = ti.max_tries + case when v.bump then 1 else 0 end,
              updated_at = ${now}
-        from (values ${values}) as v(run_pk, task_id, map_index, try_number, state, next_retry_at, bump)
+        from v
        where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
-         and ti.try_number = v.try_number and ti.state in ('queued', 'running')`.execute(tx);
-  }
-  if (attemptUpdates.length) {
-    const values = sql.join(
-      attemptUpdates.map(
-        (u) =>
-          sql`(${u.ref.runPk}::int, ${u.ref.taskId}::text, ${u.ref.mapIndex}::int, ${u.try}::int, ${u.state}::text, ${u.reason}::text, ${u.error}::text, ${u.at}::timestamptz)`,
-      ),
-    );
-    await sql`
+         and ti.try_number = v.try_number and ti.state in ('queued', 'running')
+      returning ti.run_pk, ti.task_id, ti.map_index
+    ),
+    attempts as (
+      -- closed either way: a stale attempt record too, if it is still open
       update task_attempts as a
-         set state = v.state, exit_reason = v.reason, error = v.error, ended_at = v.at
-        from (values ${values}) as v(run_pk, task_id, map_index, try_number, state, reason, error, at)
+         set state = v.attempt_state, exit_reason = v.reason, error = v.error, ended_at = v.at
+        from v
        where a.run_pk = v.run_pk and a.task_id = v.task_id and a.map_index = v.map_index
-         and a.try_number = v.try_number and a.state in ('queued', 'running')`.execute(tx);
-  }
-  if (resultRows.length) {
-    await tx
-      .insertInto('task_results')
-      .values(
-        resultRows.map(({ ref, value }) => {
-          const text = JSON.stringify(value);
-          return {
-            run_pk: ref.runPk,
-            task_id: ref.taskId,
-            map_index: ref.mapIndex,
-            value: text,
-            size_bytes: Buffer.byteLength(text),
-          };
-        }),
-      )
-      .onConflict((oc) =>
-        oc.columns(['run_pk', 'task_id', 'map_index']).doUpdateSet((eb) => ({
-          value: eb.ref('excluded.value'),
-          size_bytes: eb.ref('excluded.size_bytes'),
-        })),
-      )
-      .execute();
-  }
-  return outcomes;
+         and a.try_number = v.try_number and a.state in ('queued', 'running')
+    ),
+    results as (
+      insert into task_results (run_pk, task_id, map_index, value, size_bytes)
+      select v.run_pk, v.task_id, v.map_index, v.result, octet_length(v.result::text)
+        from v join ti using (run_pk, task_id, map_index)
+       where v.result is not null
+      on conflict (run_pk, task_id, map_index) do update
+         set value = excluded.value, size_bytes = excluded.size_bytes
+    )
+    select run_pk, task_id, map_index from ti`.execute(tx);
+  const live = new Set(applied.rows.map((r) => `${r.run_pk}/${r.task_id}/${r.map_index}`));
+  return planned.map((p) => ({
+    ref: p.ref,
+    key: p.event.key,
+    state: live.has(`${p.ref.runPk}/${p.ref.taskId}/${p.ref.mapIndex}`) ? p.state : null,
+  }));
 }
 
 /** `up_for_retry → scheduled` once the retry delay has passed. Returns the runs touched. */

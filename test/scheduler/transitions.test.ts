@@ -90,8 +90,17 @@ for (const backend of STORE_BACKENDS) {
           .select('id')
           .where('state', '=', 'running')
           .execute();
-        await evaluateRuns(tx, [...started, ...running.map((r) => r.id)], specs, now);
-        return (await enqueueScheduled(tx, specs, { parallelism }, logPath, now)).attempts;
+        const all = new Map(
+          [...started, ...running.map((r) => r.id)].map((pk) => [pk, 'all' as const]),
+        );
+        await evaluateRuns(tx, all, specs, now);
+        const pools = new Map(
+          (await tx.selectFrom('pools').select(['name', 'slots']).execute()).map((p) => [
+            p.name,
+            p.slots,
+          ]),
+        );
+        return (await enqueueScheduled(tx, specs, { parallelism, pools }, logPath, now)).attempts;
       });
     }
 
@@ -101,7 +110,7 @@ for (const backend of STORE_BACKENDS) {
       extra: Partial<Extract<ExecutorEvent, { type: 'finished' }>> = {},
     ) {
       return {
-        ref: a.ref,
+        attempt: a,
         event: {
           type: 'finished' as const,
           key: a.request.key,
@@ -114,22 +123,7 @@ for (const backend of STORE_BACKENDS) {
     }
 
     async function finish(events: ReturnType<typeof finished>[], now = T0) {
-      return t.store.transaction((tx) =>
-        recordFinished(
-          tx,
-          events,
-          specs,
-          async (_db, runPk) => {
-            const r = await tx
-              .selectFrom('dag_runs')
-              .select(['dag_id', 'version_hash'])
-              .where('id', '=', runPk)
-              .executeTakeFirstOrThrow();
-            return { dagId: r.dag_id, versionHash: r.version_hash };
-          },
-          now,
-        ),
-      );
+      return t.store.transaction((tx) => recordFinished(tx, events, now));
     }
 
     const chain = (...ids: string[]): TaskInput[] =>
@@ -147,7 +141,7 @@ for (const backend of STORE_BACKENDS) {
           tx,
           [
             {
-              ref: attempts[0]!.ref,
+              attempt: attempts[0]!,
               event: {
                 type: 'started',
                 key: attempts[0]!.request.key,
@@ -221,6 +215,46 @@ for (const backend of STORE_BACKENDS) {
       await step();
       expect(await states(runPk)).toEqual({ a: 'failed', b: 'upstream_failed' });
       expect(await runState(runPk)).toBe('failed');
+    });
+
+    it('targeted evaluation cascades upstream_failed down a chain and ends the run', async () => {
+      const { runPk } = await setup(
+        dagSpec({ dagId: 'cascade', tasks: chain('a', 'b', 'c', 'd') }),
+      );
+      const [a] = await step();
+      await finish([finished(a!, 'failed')]);
+      let targets = new Map<number, Set<string> | 'all'>([[runPk, new Set(['a'])]]);
+      for (let round = 0; targets.size && round < 10; round++) {
+        const evaluations = await t.store.transaction((tx) => evaluateRuns(tx, targets, specs, T0));
+        targets = new Map(
+          evaluations
+            .filter((e) => e.settled.length)
+            .map((e) => [e.runPk, new Set(e.settled)] as const),
+        );
+      }
+      expect(await states(runPk)).toEqual({
+        a: 'failed',
+        b: 'upstream_failed',
+        c: 'upstream_failed',
+        d: 'upstream_failed',
+      });
+      expect(await runState(runPk)).toBe('failed');
+    });
+
+    it('targeted evaluation of an independent task reads no other task and finishes the run on the last one', async () => {
+      const { runPk } = await setup(
+        dagSpec({ dagId: 'wide', tasks: ['a', 'b', 'c'].map((taskId) => ({ taskId })) }),
+      );
+      const attempts = await step();
+      expect(attempts).toHaveLength(3);
+      for (const [i, at] of attempts.entries()) {
+        await finish([finished(at, 'success')]);
+        const [e] = await t.store.transaction((tx) =>
+          evaluateRuns(tx, new Map([[runPk, new Set([at.ref.taskId])]]), specs, T0),
+        );
+        expect(e!.finished).toBe(i === 2 ? 'success' : null);
+      }
+      expect(await runState(runPk)).toBe('success');
     });
 
     it('a failure without retry (TaskFailure retry:false) skips the remaining retries', async () => {
