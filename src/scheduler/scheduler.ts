@@ -19,6 +19,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { Json } from '../core/dag-spec.ts';
 import { resolveParams } from '../core/params.ts';
 import { isFinishedTaskState } from '../core/states.ts';
 import {
@@ -37,6 +38,7 @@ import {
 } from '../store/queries/dags.ts';
 import type { Store, StoreSignal } from '../store/store.ts';
 import {
+  type ActiveCounts,
   completeBackfills,
   createRun,
   type EnqueuedAttempt,
@@ -70,6 +72,12 @@ export interface SchedulerOptions {
   housekeepingMs?: number;
 }
 
+/** Above this many cached task results the cache is emptied (see `Scheduler.results`). */
+const MAX_CACHED_RESULTS = 10_000;
+
+/** Longest delay before a `started` report is recorded when nothing else wakes the loop. */
+const STARTED_DELAY_MS = 20;
+
 /** Period of the full pass that makes up for lost store signals. */
 const FULL_PASS_MS = 60_000;
 
@@ -102,6 +110,12 @@ export class Scheduler {
   private readonly runVersions = new Map<number, { dagId: string; versionHash: string }>();
   /** Attempts handed to the executor and not yet finished, by attempt key string. */
   private readonly inFlight = new Map<string, EnqueuedAttempt>();
+  /**
+   * Results of tasks that finished while this scheduler ran, by `${runPk}/${taskId}`, so
+   * downstream attempts need not read them back. Dropped when the run ends, and all at
+   * once past `MAX_CACHED_RESULTS` (the store has them all).
+   */
+  private readonly results = new Map<string, Json | undefined>();
   /** The `pools` table (slots by name); reloaded when pools change and on the full pass. */
   private pools: Map<string, number> | null = null;
   private pending: ExecutorEvent[] = [];
@@ -119,6 +133,7 @@ export class Scheduler {
 
   private running = false;
   private wake: (() => void) | null = null;
+  private soon: NodeJS.Timeout | null = null;
   private woken = false;
   private loopDone: Promise<void> | null = null;
   private cancelTimer: (() => void) | null = null;
@@ -141,7 +156,8 @@ export class Scheduler {
     };
     this.executor.onEvent((event) => {
       this.pending.push(event);
-      this.poke();
+      if (event.type === 'finished') this.poke();
+      else this.pokeSoon();
     });
   }
 
@@ -166,6 +182,7 @@ export class Scheduler {
     this.status.running = false;
     this.unsubscribe?.();
     this.cancelTimer?.();
+    if (this.soon) clearTimeout(this.soon);
     this.poke();
     await this.loopDone;
   }
@@ -201,6 +218,20 @@ export class Scheduler {
     const changed = await this.store.transaction((tx) => removeDagFile(tx, fileloc));
     this.refreshSchedules(changed);
     return changed;
+  }
+
+  /**
+   * Wakes the loop a little later: a `started` report alone need not cost a tick of its
+   * own — it rides along the next one (a short task's `finished` usually follows at
+   * once), and a long task still shows as running within `STARTED_DELAY_MS`.
+   */
+  private pokeSoon(): void {
+    if (this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.poke();
+    }, STARTED_DELAY_MS);
+    this.soon.unref();
   }
 
   /** Wakes the loop (something changed). */
@@ -291,7 +322,7 @@ export class Scheduler {
     this.pending = [];
     const dirty = this.dirtyRuns;
     this.dirtyRuns = new Set();
-    const started: LocatedEvent<StartedEvent>[] = [];
+    let started: LocatedEvent<StartedEvent>[] = [];
     const finished: LocatedEvent<FinishedEvent>[] = [];
     for (const event of events) {
       if (event.type === 'heartbeat') continue;
@@ -299,6 +330,17 @@ export class Scheduler {
       if (!flight) continue; // not ours (cancelled earlier, or from a previous process)
       if (event.type === 'started') started.push({ attempt: flight, event });
       else finished.push({ attempt: flight, event });
+    }
+    // An attempt that started and finished within one batch is recorded by one statement.
+    if (started.length && finished.length) {
+      const startedByKey = new Map(started.map((x) => [attemptKeyString(x.event.key), x.event]));
+      for (const f of finished) {
+        const s = startedByKey.get(attemptKeyString(f.event.key));
+        if (!s) continue;
+        f.started = s;
+        startedByKey.delete(attemptKeyString(f.event.key));
+      }
+      started = started.filter((x) => startedByKey.has(attemptKeyString(x.event.key)));
     }
     const housekeeping = now.getTime() - this.lastHousekeeping >= this.options.housekeepingMs;
     if (housekeeping) {
@@ -374,7 +416,12 @@ export class Scheduler {
     const cancel: AttemptKey[] = [];
     await recordStarted(tx, work.started, now);
     const outcomes = await recordFinished(tx, work.finished, now);
-    for (const o of outcomes) {
+    if (this.results.size > MAX_CACHED_RESULTS) this.results.clear();
+    for (const [i, o] of outcomes.entries()) {
+      if (o.state === 'success') {
+        const event = work.finished[i]?.event;
+        this.results.set(`${o.ref.runPk}/${o.ref.taskId}`, event?.result);
+      }
       if (o.state && isFinishedTaskState(o.state)) touch(o.ref.runPk, o.ref.taskId);
       // A new retry may be due earlier than the known one: re-read the next retry time.
       if (o.state === 'up_for_retry') this.nextRetryAt = null;
@@ -450,6 +497,8 @@ export class Scheduler {
       for (const e of done) {
         this.runDeadlines.delete(e.runPk);
         this.runVersions.delete(e.runPk);
+        for (const key of this.results.keys())
+          if (key.startsWith(`${e.runPk}/`)) this.results.delete(key);
         this.log.info({ dagId: e.dagId, runId: e.runId, state: e.finished }, 'run finished');
       }
       const backfills = done.map((e) => e.backfillId).filter((b): b is number => b !== null);
@@ -469,7 +518,12 @@ export class Scheduler {
       const queued = await enqueueScheduled(
         tx,
         this.specs,
-        { parallelism: this.options.parallelism, pools: this.pools },
+        {
+          parallelism: this.options.parallelism,
+          pools: this.pools,
+          active: this.activeCounts(),
+          results: this.results,
+        },
         this.logPathFor,
         now,
       );
@@ -484,6 +538,20 @@ export class Scheduler {
       }
     }
     return { attempts, cancel };
+  }
+
+  /**
+   * Queued and running attempts, from the attempts this scheduler handed out (the store
+   * holds no others: one scheduler per store, and a restart resets what was in flight).
+   */
+  private activeCounts(): ActiveCounts {
+    const byPool = new Map<string, number>();
+    const byDag = new Map<string, number>();
+    for (const { request } of this.inFlight.values()) {
+      byPool.set(request.task.pool, (byPool.get(request.task.pool) ?? 0) + request.task.poolSlots);
+      byDag.set(request.key.dagId, (byDag.get(request.key.dagId) ?? 0) + 1);
+    }
+    return { total: this.inFlight.size, byPool, byDag };
   }
 
   /** Resolves dirty run ids and finds in-flight attempts that the store no longer wants. */

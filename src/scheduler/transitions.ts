@@ -254,10 +254,6 @@ export async function evaluateRuns(
     if (read.size) partial.push({ runPk: run.id, taskIds: [...read] });
   }
   const statesByRun = await readStates(tx, wholeRuns, partial);
-  const open = await unfinishedCounts(
-    tx,
-    runs.filter((r) => !plans.get(r.id)?.all).map((r) => r.id),
-  );
 
   const changes: {
     runPk: number;
@@ -265,7 +261,7 @@ export async function evaluateRuns(
     state: 'scheduled' | 'skipped' | 'upstream_failed';
   }[] = [];
   const results: RunEvaluation[] = [];
-  const needLeaves: number[] = [];
+  const maybeDone: { runPk: number; settled: number }[] = [];
   for (const run of runs) {
     const plan = plans.get(run.id);
     if (!plan) continue;
@@ -283,19 +279,26 @@ export async function evaluateRuns(
       changes.push({ runPk: run.id, taskId: task.taskId, state: next });
       if (next !== 'scheduled') settled.push(task.taskId);
     }
-    const done = plan.all
-      ? [...states.values()].every((st) => isFinishedTaskState(st))
-      : (open.get(run.id) ?? 0) - settled.length === 0;
-    if (done && !plan.all) needLeaves.push(run.id);
+    const scheduledNow = changes.some((c) => c.runPk === run.id && c.state === 'scheduled');
+    // A targeted run that scheduled nothing may be done: count its unfinished tasks below.
+    if (!plan.all && !scheduledNow) maybeDone.push({ runPk: run.id, settled: settled.length });
+    const done = plan.all && [...states.values()].every((st) => isFinishedTaskState(st));
     results.push({
       runPk: run.id,
       dagId: run.dag_id,
       runId: run.run_id,
-      finished: done && plan.all ? runOutcome(plan.spec, states) : null,
+      finished: done ? runOutcome(plan.spec, states) : null,
       backfillId: run.backfill_id,
       settled: plan.all ? [] : settled,
     });
   }
+  const open = await unfinishedCounts(
+    tx,
+    maybeDone.map((m) => m.runPk),
+  );
+  const needLeaves = maybeDone
+    .filter((m) => (open.get(m.runPk) ?? 0) - m.settled === 0)
+    .map((m) => m.runPk);
   if (changes.length) {
     const values = sql.join(
       changes.map((c) => sql`(${c.runPk}::int, ${c.taskId}::text, ${c.state}::text)`),
@@ -445,6 +448,20 @@ export interface EnqueueLimits {
   parallelism: number;
   /** Slots of each pool (the `pools` table, cached by the caller). */
   pools: ReadonlyMap<string, number>;
+  /** What is queued or running now: attempts, pool slots by pool, attempts by DAG. */
+  active: ActiveCounts;
+  /** Results the caller already knows, by `${runPk}/${taskId}` (undefined: none returned). */
+  results: ResultCache;
+}
+
+/** Task results known without reading the store; a missing key means "unknown". */
+export type ResultCache = ReadonlyMap<string, Json | undefined>;
+
+/** Queued and running attempts, as counted by the caller. */
+export interface ActiveCounts {
+  total: number;
+  byPool: ReadonlyMap<string, number>;
+  byDag: ReadonlyMap<string, number>;
 }
 
 /** Most candidates read per pass; more wait for the next tick. */
@@ -468,25 +485,9 @@ export async function enqueueScheduled(
   logPathFor: (key: AttemptKey) => string,
   now: Date,
 ): Promise<{ attempts: EnqueuedAttempt[]; missingPools: string[] }> {
-  const activeRows = await tx
-    .selectFrom('task_instances')
-    .select([
-      'dag_id',
-      'pool',
-      sql<number>`count(*)::int`.as('n'),
-      sql<number>`sum(pool_slots)::int`.as('slots'),
-    ])
-    .where('state', 'in', ['queued', 'running'])
-    .groupBy(['dag_id', 'pool'])
-    .execute();
-  let inFlight = 0;
-  const poolUsed = new Map<string, number>();
-  const dagActive = new Map<string, number>();
-  for (const r of activeRows) {
-    inFlight += r.n;
-    poolUsed.set(r.pool, (poolUsed.get(r.pool) ?? 0) + r.slots);
-    dagActive.set(r.dag_id, (dagActive.get(r.dag_id) ?? 0) + r.n);
-  }
+  const inFlight = limits.active.total;
+  const poolUsed = new Map(limits.active.byPool);
+  const dagActive = new Map(limits.active.byDag);
   const room = limits.parallelism - inFlight;
   if (room <= 0) return { attempts: [], missingPools: [] };
   const candidates = await tx
@@ -518,12 +519,7 @@ export async function enqueueScheduled(
     .limit(Math.min(Math.max(room * 2, 64), MAX_CANDIDATES))
     .execute();
   if (!candidates.length) return { attempts: [], missingPools: [] };
-  const pools = new Map(
-    (await tx.selectFrom('pools').select(['name', 'slots']).execute()).map((p) => [
-      p.name,
-      p.slots,
-    ]),
-  );
+  const pools = limits.pools;
   const missingPools = new Set<string>();
   const picked: (typeof candidates)[number][] = [];
   for (const c of candidates) {
@@ -544,7 +540,7 @@ export async function enqueueScheduled(
   }
   if (!picked.length) return { attempts: [], missingPools: [...missingPools] };
 
-  const results = await upstreamResults(tx, picked, specs);
+  const results = await upstreamResults(tx, picked, specs, limits.results);
   const attempts: EnqueuedAttempt[] = [];
   for (const c of picked) {
     const version = await specs(tx, c.dag_id, c.version_hash);
@@ -619,23 +615,29 @@ async function upstreamResults(
   tx: Tx,
   picked: { run_pk: number; task_id: string; dag_id: string; version_hash: string }[],
   specs: SpecLookup,
+  known: ResultCache,
 ): Promise<Map<string, Json>> {
+  const out = new Map<string, Json>();
   const wanted: { runPk: number; taskId: string }[] = [];
   for (const c of picked) {
     const { spec } = await specs(tx, c.dag_id, c.version_hash);
-    const task = spec.tasks.find((t) => t.taskId === c.task_id);
-    for (const u of task?.upstream ?? []) wanted.push({ runPk: c.run_pk, taskId: u });
+    for (const u of taskGraph(spec).tasks.get(c.task_id)?.upstream ?? []) {
+      const key = `${c.run_pk}/${u}`;
+      if (!known.has(key)) wanted.push({ runPk: c.run_pk, taskId: u });
+      else {
+        const value = known.get(key);
+        if (value !== undefined) out.set(key, value);
+      }
+    }
   }
-  const out = new Map<string, Json>();
   if (!wanted.length) return out;
-  const rows = await tx
-    .selectFrom('task_results')
-    .select(['run_pk', 'task_id', 'value'])
-    .where((eb) =>
-      eb.or(wanted.map((w) => eb.and([eb('run_pk', '=', w.runPk), eb('task_id', '=', w.taskId)]))),
-    )
-    .execute();
-  for (const r of rows) out.set(`${r.run_pk}/${r.task_id}`, r.value);
+  const pairs = wanted.map((w) => sql`(${w.runPk}::int, ${w.taskId}::text)`);
+  const rows = await sql<{ run_pk: number; task_id: string; value: Json }>`
+    select r.run_pk, r.task_id, r.value
+      from task_results as r
+      join (values ${sql.join(pairs)}) as v(run_pk, task_id)
+        on r.run_pk = v.run_pk and r.task_id = v.task_id`.execute(tx);
+  for (const r of rows.rows) out.set(`${r.run_pk}/${r.task_id}`, r.value);
   return out;
 }
 
@@ -646,6 +648,8 @@ async function upstreamResults(
 export type LocatedEvent<E extends ExecutorEvent = ExecutorEvent> = {
   attempt: EnqueuedAttempt;
   event: E;
+  /** With a `finished` event: its `started` report when both arrived in one batch. */
+  started?: Extract<ExecutorEvent, { type: 'started' }>;
 };
 
 /** `queued → running` for every started report still current (fenced), attempt included. */
@@ -702,7 +706,7 @@ export async function recordFinished(
   now: Date,
 ): Promise<FinishOutcome[]> {
   if (!events.length) return [];
-  const planned = events.map(({ attempt, event }) => {
+  const planned = events.map(({ attempt, event, started }) => {
     const { ref, request } = attempt;
     const tryNumber = event.key.tryNumber;
     let state: TaskState;
@@ -725,16 +729,27 @@ export async function recordFinished(
       event.outcome === 'success' && event.result !== undefined
         ? JSON.stringify(event.result)
         : null;
-    return { ref, event, tryNumber, state, nextRetryAt, bumpTries, attemptState, error, result };
+    return {
+      ref,
+      event,
+      started,
+      tryNumber,
+      state,
+      nextRetryAt,
+      bumpTries,
+      attemptState,
+      error,
+      result,
+    };
   });
   const values = sql.join(
     planned.map(
       (p) =>
-        sql`(${p.ref.runPk}::int, ${p.ref.taskId}::text, ${p.ref.mapIndex}::int, ${p.tryNumber}::int, ${p.state}::text, ${p.nextRetryAt}::timestamptz, ${p.bumpTries}::boolean, ${p.attemptState}::text, ${p.event.exitReason}::text, ${p.error}::text, ${new Date(p.event.at)}::timestamptz, ${p.result}::jsonb)`,
+        sql`(${p.ref.runPk}::int, ${p.ref.taskId}::text, ${p.ref.mapIndex}::int, ${p.tryNumber}::int, ${p.state}::text, ${p.nextRetryAt}::timestamptz, ${p.bumpTries}::boolean, ${p.attemptState}::text, ${p.event.exitReason}::text, ${p.error}::text, ${new Date(p.event.at)}::timestamptz, ${p.result}::jsonb, ${p.started ? new Date(p.started.at) : null}::timestamptz, ${p.started?.hostname ?? null}::text, ${p.started?.pid ?? null}::int)`,
     ),
   );
   const applied = await sql<{ run_pk: number; task_id: string; map_index: number }>`
-    with v(run_pk, task_id, map_index, try_number, state, next_retry_at, bump, attempt_state, reason, error, at, result) as (
+    with v(run_pk, task_id, map_index, try_number, state, next_retry_at, bump, attempt_state, reason, error, at, result, started_at, hostname, pid) as (
       values ${values}
     ),
     ti as (
@@ -743,6 +758,7 @@ export async function recordFinished(
              ended_at = case when v.state in ('success', 'failed', 'skipped') then ${now}::timestamptz else null end,
              next_retry_at = v.next_retry_at,
              max_tries = ti.max_tries + case when v.bump then 1 else 0 end,
+             started_at = coalesce(ti.started_at, v.started_at),
              updated_at = ${now}
         from v
        where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
@@ -752,7 +768,9 @@ export async function recordFinished(
     attempts as (
       -- closed either way: a stale attempt record too, if it is still open
       update task_attempts as a
-         set state = v.attempt_state, exit_reason = v.reason, error = v.error, ended_at = v.at
+         set state = v.attempt_state, exit_reason = v.reason, error = v.error, ended_at = v.at,
+             started_at = coalesce(a.started_at, v.started_at),
+             hostname = coalesce(a.hostname, v.hostname), pid = coalesce(a.pid, v.pid)
         from v
        where a.run_pk = v.run_pk and a.task_id = v.task_id and a.map_index = v.map_index
          and a.try_number = v.try_number and a.state in ('queued', 'running')

@@ -100,7 +100,24 @@ for (const backend of STORE_BACKENDS) {
             p.slots,
           ]),
         );
-        return (await enqueueScheduled(tx, specs, { parallelism, pools }, logPath, now)).attempts;
+        const active = await tx
+          .selectFrom('task_instances')
+          .select(['dag_id', 'pool', 'pool_slots'])
+          .where('state', 'in', ['queued', 'running'])
+          .execute();
+        const byPool = new Map<string, number>();
+        const byDag = new Map<string, number>();
+        for (const a of active) {
+          byPool.set(a.pool, (byPool.get(a.pool) ?? 0) + a.pool_slots);
+          byDag.set(a.dag_id, (byDag.get(a.dag_id) ?? 0) + 1);
+        }
+        const limits = {
+          parallelism,
+          pools,
+          active: { total: active.length, byPool, byDag },
+          results: new Map(),
+        };
+        return (await enqueueScheduled(tx, specs, limits, logPath, now)).attempts;
       });
     }
 
