@@ -72,8 +72,8 @@ export interface SchedulerOptions {
   housekeepingMs?: number;
 }
 
-/** Above this many cached task results the cache is emptied (see `Scheduler.results`). */
-const MAX_CACHED_RESULTS = 10_000;
+/** Above this many runs with cached task results the cache is emptied (see `Scheduler.results`). */
+const MAX_CACHED_RESULT_RUNS = 1_000;
 
 /** Longest delay before a `started` report is recorded when nothing else wakes the loop. */
 const STARTED_DELAY_MS = 20;
@@ -111,11 +111,11 @@ export class Scheduler {
   /** Attempts handed to the executor and not yet finished, by attempt key string. */
   private readonly inFlight = new Map<string, EnqueuedAttempt>();
   /**
-   * Results of tasks that finished while this scheduler ran, by `${runPk}/${taskId}`, so
+   * Results of tasks that finished while this scheduler ran, by run and task id, so
    * downstream attempts need not read them back. Dropped when the run ends, and all at
-   * once past `MAX_CACHED_RESULTS` (the store has them all).
+   * once past `MAX_CACHED_RESULT_RUNS` runs (the store has them all).
    */
-  private readonly results = new Map<string, Json | undefined>();
+  private readonly results = new Map<number, Map<string, Json | undefined>>();
   /** The `pools` table (slots by name); reloaded when pools change and on the full pass. */
   private pools: Map<string, number> | null = null;
   private pending: ExecutorEvent[] = [];
@@ -416,11 +416,12 @@ export class Scheduler {
     const cancel: AttemptKey[] = [];
     await recordStarted(tx, work.started, now);
     const outcomes = await recordFinished(tx, work.finished, now);
-    if (this.results.size > MAX_CACHED_RESULTS) this.results.clear();
+    if (this.results.size > MAX_CACHED_RESULT_RUNS) this.results.clear();
     for (const [i, o] of outcomes.entries()) {
       if (o.state === 'success') {
         const event = work.finished[i]?.event;
-        this.results.set(`${o.ref.runPk}/${o.ref.taskId}`, event?.result);
+        const run = this.results.get(o.ref.runPk) ?? new Map<string, Json | undefined>();
+        this.results.set(o.ref.runPk, run.set(o.ref.taskId, event?.result));
       }
       if (o.state && isFinishedTaskState(o.state)) touch(o.ref.runPk, o.ref.taskId);
       // A new retry may be due earlier than the known one: re-read the next retry time.
@@ -497,8 +498,7 @@ export class Scheduler {
       for (const e of done) {
         this.runDeadlines.delete(e.runPk);
         this.runVersions.delete(e.runPk);
-        for (const key of this.results.keys())
-          if (key.startsWith(`${e.runPk}/`)) this.results.delete(key);
+        this.results.delete(e.runPk);
         this.log.info({ dagId: e.dagId, runId: e.runId, state: e.finished }, 'run finished');
       }
       const backfills = done.map((e) => e.backfillId).filter((b): b is number => b !== null);

@@ -454,8 +454,11 @@ export interface EnqueueLimits {
   results: ResultCache;
 }
 
-/** Task results known without reading the store; a missing key means "unknown". */
-export type ResultCache = ReadonlyMap<string, Json | undefined>;
+/**
+ * Task results known without reading the store, by run and task id; a missing task
+ * means "unknown", a present one with `undefined` means "returned nothing".
+ */
+export type ResultCache = ReadonlyMap<number, ReadonlyMap<string, Json | undefined>>;
 
 /** Queued and running attempts, as counted by the caller. */
 export interface ActiveCounts {
@@ -622,11 +625,11 @@ async function upstreamResults(
   for (const c of picked) {
     const { spec } = await specs(tx, c.dag_id, c.version_hash);
     for (const u of taskGraph(spec).tasks.get(c.task_id)?.upstream ?? []) {
-      const key = `${c.run_pk}/${u}`;
-      if (!known.has(key)) wanted.push({ runPk: c.run_pk, taskId: u });
+      const run = known.get(c.run_pk);
+      if (!run?.has(u)) wanted.push({ runPk: c.run_pk, taskId: u });
       else {
-        const value = known.get(key);
-        if (value !== undefined) out.set(key, value);
+        const value = run.get(u);
+        if (value !== undefined) out.set(`${c.run_pk}/${u}`, value);
       }
     }
   }
