@@ -7,9 +7,12 @@
  * transaction helper, and a change signal (`notify` / `subscribe`) that lets a CLI or API
  * process wake the scheduler: in-process for PGlite, LISTEN/NOTIFY for PostgreSQL.
  */
+
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -96,9 +99,41 @@ class PGliteStore extends BaseStore {
 
 /** Opens PGlite on a data folder (created if missing) or `memory://`. */
 export async function openPGliteStore(dataDir: string): Promise<Store> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initPGliteDataDir(dataDir);
+  }
   const pglite = await PGlite.create(dataDir);
   return new PGliteStore(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), dataDir);
+}
+
+/**
+ * Creates a new PGlite data folder in a short-lived child process. Creating a database
+ * (initdb) leaves PGlite holding about twice the memory of opening an existing one, for
+ * the life of the process; doing it elsewhere keeps a long-running standalone lean.
+ */
+async function initPGliteDataDir(dataDir: string): Promise<void> {
+  // Resolved from this file's folder, so the child finds the same PGlite package.
+  const script =
+    "const { PGlite } = await import('@electric-sql/pglite'); const db = await PGlite.create(process.argv[1]); await db.close();";
+  const cwd = path.dirname(fileURLToPath(import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, dataDir],
+      { cwd },
+      (error, _out, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `could not create the embedded store in ${dataDir}: ${stderr || error.message}`,
+              { cause: error },
+            ),
+          );
+        else resolve();
+      },
+    );
+  });
 }
 
 class PostgresStore extends BaseStore {
