@@ -915,7 +915,8 @@ export async function finishRun(
  * Clears task instances so they run again: back to `none` with a fresh allowance of
  * retries, results removed; a finished run goes back to `queued`. The run moves to the
  * DAG's current version (tasks new in it get task instances), so a fixed pipeline can be
- * re-run. Returns the attempts to kill.
+ * re-run. In-flight attempts are closed as cancelled; the scheduler kills their
+ * processes when the run's change signal reaches it.
  */
 export async function clearTaskInstances(
   tx: Tx,
@@ -923,7 +924,7 @@ export async function clearTaskInstances(
   taskIds: readonly string[],
   current: DagVersion,
   now: Date,
-): Promise<CancelOrder[]> {
+): Promise<void> {
   const run = await tx
     .selectFrom('dag_runs')
     .select(['dag_id', 'run_id', 'state'])
@@ -967,13 +968,13 @@ export async function clearTaskInstances(
     })
     .where('id', '=', runPk)
     .execute();
-  return keys.map((key) => ({ key, reason: 'cleared' }));
 }
 
 /**
  * Sets one task instance to `success` or `failed` by hand (its in-flight attempt is
  * killed); a finished run it belongs to goes back to `running` so downstream tasks
- * follow. Returns the attempts to kill.
+ * follow. An in-flight attempt is closed as cancelled; the scheduler kills its process
+ * when the run's change signal reaches it.
  */
 export async function markTaskInstance(
   tx: Tx,
@@ -981,7 +982,7 @@ export async function markTaskInstance(
   taskId: string,
   state: 'success' | 'failed',
   now: Date,
-): Promise<CancelOrder[]> {
+): Promise<void> {
   const keys = await inFlight(tx, { runPk, taskIds: [taskId] });
   await cancelAttempts(tx, runPk, keys, `marked ${state}`, now);
   await tx
@@ -996,7 +997,6 @@ export async function markTaskInstance(
     .where('id', '=', runPk)
     .where('state', 'in', ['success', 'failed'])
     .execute();
-  return keys.map((key) => ({ key, reason: `marked ${state}` }));
 }
 
 function iso(value: Date | string): string {
