@@ -5,8 +5,9 @@
  * the build function has returned, when every edge can be resolved (a dependency on a
  * group needs all of the group's tasks).
  */
-import type { Json } from '../core/dag-spec.ts';
+import type { Json, MapOver } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
+import { DEFAULT_MAP_MAX_ITEMS } from '../core/mapping.ts';
 import type { TaskFunction } from '../core/task-context.ts';
 import { type CallSite, callSiteLocation, captureCallSite } from './call-site.ts';
 import { plainJson } from './json-values.ts';
@@ -15,6 +16,7 @@ import type {
   DagBuilder,
   DependencyNode,
   GroupOptions,
+  MapOverOptions,
   OperatorConfig,
   ShellTaskConfig,
   TaskDefaults,
@@ -35,6 +37,9 @@ export interface TaskDraft {
   /** The task's own settings over its scope's defaults. */
   settings: TaskDefaults;
   doc: string | null;
+  inlets: string[];
+  outlets: string[];
+  mapOver: MapOver | null;
   fn: TaskFunction | undefined;
   site: CallSite;
 }
@@ -347,7 +352,7 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
         site,
       ),
     );
-    const { upstream, doc, ...settings } = definedOnly(options);
+    const { upstream, doc, inlets, outlets, mapOver, ...settings } = definedOnly(options);
     const json = plainJson(config, 'config', (path, message) =>
       this.draft.report({ taskId, field: `tasks.${taskId}.${path}`, message }, site),
     );
@@ -358,12 +363,26 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
       groupId: this.scopeGroupId,
       settings: { ...this.scopeDefaults, ...settings },
       doc: doc ?? null,
+      inlets: [...(inlets ?? [])],
+      outlets: [...(outlets ?? [])],
+      mapOver: mapOver === undefined ? null : mapOverSpec(mapOver),
       fn: undefined,
       site,
     });
     if (upstream !== undefined) addEdges(this.draft, asList(upstream), [ref], site);
+    if (mapOver !== undefined) addEdges(this.draft, [mapOver.upstream], [ref], site);
     return ref;
   }
+}
+
+/** The spec form of a task's `mapOver` option (the validator checks the values). */
+function mapOverSpec(options: MapOverOptions): MapOver {
+  const { upstream, path, maxItems } = options;
+  return {
+    upstream: typeof upstream === 'string' ? upstream : upstream.taskId,
+    path: path ?? null,
+    maxItems: maxItems ?? DEFAULT_MAP_MAX_ITEMS,
+  };
 }
 
 export class TaskGroupImpl extends ScopeImpl implements TaskGroup {

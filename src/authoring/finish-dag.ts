@@ -57,6 +57,9 @@ export function finishDag(draft: DagDraft, options: DagOptions): DagSpec {
       weightRule,
       group: task.groupId,
       doc: task.doc,
+      inlets: task.inlets,
+      outlets: task.outlets,
+      mapOver: task.mapOver,
     });
   }
   const weights = effectivePriorityWeights(weighted);
@@ -70,7 +73,7 @@ export function finishDag(draft: DagDraft, options: DagOptions): DagSpec {
     description: options.description ?? null,
     owner: options.owner ?? DAG_DEFAULTS.owner,
     tags: [...(options.tags ?? [])],
-    schedule: options.schedule ?? null,
+    ...schedule(draft, options.schedule),
     timezone,
     startDate: instant(draft, 'startDate', options.startDate, timezone),
     endDate: instant(draft, 'endDate', options.endDate, timezone),
@@ -88,6 +91,23 @@ export function finishDag(draft: DagDraft, options: DagOptions): DagSpec {
     })),
     doc: options.doc ?? null,
   };
+}
+
+/** `schedule` and `datasetSchedule` of the spec from the `schedule` option. */
+function schedule(
+  draft: DagDraft,
+  value: DagOptions['schedule'],
+): Pick<DagSpec, 'schedule' | 'datasetSchedule'> {
+  if (value === undefined || value === null) return { schedule: null, datasetSchedule: [] };
+  if (typeof value === 'string') return { schedule: value, datasetSchedule: [] };
+  if (typeof value === 'object' && Array.isArray(value.datasets)) {
+    return { schedule: null, datasetSchedule: [...value.datasets] };
+  }
+  draft.report({
+    field: 'schedule',
+    message: 'must be a cron expression, a preset, { datasets: [...] } or null',
+  });
+  return { schedule: null, datasetSchedule: [] };
 }
 
 function instant(

@@ -97,4 +97,7 @@ export const TASK_OPTIONS_FIELDS: Readonly<Record<keyof TaskOptions, true>> = {
   ...TASK_DEFAULTS_FIELDS,
   doc: true,
   upstream: true,
+  inlets: true,
+  outlets: true,
+  mapOver: true,
 };

@@ -55,6 +55,25 @@ export interface TaskOptions extends TaskDefaults {
    * DAG (`'transform.clean'`). Same as calling `after(...)` on the task. Default none.
    */
   upstream?: readonly Upstream[];
+  /** Datasets read: `name`, `name@alias` or `name@v<N>` (alias `latest` by default). */
+  inlets?: readonly string[];
+  /** Datasets written (names). */
+  outlets?: readonly string[];
+  /**
+   * Run one instance of this task per item of an upstream task's result (or of the array
+   * at `path` in it); the upstream task becomes an upstream of this one. Default: unmapped.
+   */
+  mapOver?: MapOverOptions;
+}
+
+/** Options of run-time mapping (see `MapOver` in `DagSpec`). */
+export interface MapOverOptions {
+  /** The task whose result is mapped over (a task or its full id). */
+  upstream: TaskRef | string;
+  /** Dotted path of the array inside the result (`'rows'`). Default: the result itself. */
+  path?: string;
+  /** Most instances to expand to. Default 1024; at most 10 000. */
+  maxItems?: number;
 }
 
 /** A DAG's options: the `DagSpec` fields, with durations and dates in friendly forms. */
@@ -69,9 +88,10 @@ export interface DagOptions {
   tags?: readonly string[];
   /**
    * Cron expression (`'0 2 * * *'`, 6 fields with seconds first) or preset (`'@daily'`,
-   * `'@once'`, ...), read in `timezone`; null or absent for manual/triggered runs only.
+   * `'@once'`, ...), read in `timezone`; `{ datasets: [...] }` to run when each listed
+   * dataset has a new version; null or absent for manual/triggered runs only.
    */
-  schedule?: string | null;
+  schedule?: string | { datasets: readonly string[] } | null;
   /** IANA time zone of the schedule and of dates without an offset. Default `'UTC'`. */
   timezone?: string;
   /**

@@ -61,6 +61,30 @@ export interface TaskSpec {
   group: string | null;
   /** Human documentation (Markdown). */
   doc: string | null;
+  /**
+   * Datasets the task reads: `name`, `name@alias` or `name@v<N>` (default alias
+   * `latest`). Resolved to versions when the task is queued and pinned per run.
+   */
+  inlets: string[];
+  /** Datasets the task writes (names). Lineage, and triggers for dataset-scheduled DAGs. */
+  outlets: string[];
+  /** Run-time mapping: one task instance per item of an upstream result; null when unmapped. */
+  mapOver: MapOver | null;
+}
+
+/**
+ * Dynamic task mapping at run time. When `upstream` succeeds, its result (or the value
+ * at `path` inside it) must be an array: the task gets one instance per item (map index
+ * 0..n-1), each seeing its item as `item` (`ctx.item`, `{{ item }}`). An empty array
+ * skips the task; more than `maxItems` items fails it, naming the count and the cap.
+ */
+export interface MapOver {
+  /** Task id of a direct upstream task whose result is mapped over. */
+  upstream: string;
+  /** Dotted path inside the result (`rows`, `data.items`); null maps the result itself. */
+  path: string | null;
+  /** Most instances the task may expand to (default 1024, at most 10 000). */
+  maxItems: number;
 }
 
 export interface TaskGroupSpec {
@@ -80,6 +104,12 @@ export interface DagSpec {
    * `@weekly`, `@monthly`, `@yearly`), or null for manual/triggered runs only.
    */
   schedule: string | null;
+  /**
+   * Datasets whose new versions trigger a run (a `dataset` run once every listed dataset
+   * has a new version since the previous such run). Empty when not dataset-scheduled;
+   * exclusive with `schedule`.
+   */
+  datasetSchedule: string[];
   /** IANA time zone the schedule is read in (default `UTC`). */
   timezone: string;
   /** No interval starts before this instant (ISO, UTC). Required for a schedule. */

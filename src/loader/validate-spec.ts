@@ -6,7 +6,9 @@
 import { type Clock, systemClock } from '../core/clock.ts';
 import { didYouMean } from '../core/closest-match.ts';
 import type { DagSpec, TaskSpec } from '../core/dag-spec.ts';
+import { datasetNameProblem, parseDatasetRef } from '../core/dataset-ref.ts';
 import type { SpecIssue } from '../core/errors.ts';
+import { MAP_PATH, MAX_MAP_ITEMS } from '../core/mapping.ts';
 import { checkParamsSchema } from '../core/params.ts';
 import { TRIGGER_RULES } from '../core/trigger-rules.ts';
 import { parseOperatorConfig } from '../operators/registry.ts';
@@ -128,6 +130,7 @@ function checkDagFields(spec: DagSpec, list: IssueList, clock: Clock): void {
     }
   }
 
+  checkDatasetSchedule(spec, list);
   const start = checkDate(spec.startDate, 'startDate', list);
   const end = checkDate(spec.endDate, 'endDate', list);
   if (spec.schedule !== null && spec.startDate === null) {
@@ -169,6 +172,24 @@ function checkDagFields(spec: DagSpec, list: IssueList, clock: Clock): void {
 
   for (const problem of checkParamsSchema(spec.params))
     list.add({ field: 'params', message: problem });
+}
+
+function checkDatasetSchedule(spec: DagSpec, list: IssueList): void {
+  if (!Array.isArray(spec.datasetSchedule)) {
+    list.add({ field: 'schedule.datasets', message: 'must be a list of dataset names' });
+    return;
+  }
+  if (spec.datasetSchedule.length > 0 && spec.schedule !== null) {
+    list.add({
+      field: 'schedule',
+      message: 'a DAG is scheduled either by cron or by datasets, not both',
+      hint: 'keep one; trigger the other way with a trigger or a manual run',
+    });
+  }
+  for (const name of spec.datasetSchedule) {
+    const problem = datasetNameProblem(name);
+    if (problem !== null) list.add({ field: 'schedule.datasets', message: problem });
+  }
 }
 
 /** Checks an ISO instant; returns its time in ms when valid. */
@@ -318,6 +339,7 @@ function checkTaskSettings(task: TaskSpec, list: IssueList): void {
     list.task(task, 'priorityWeight', `must be a number, got ${String(task.priorityWeight)}`);
   }
   if (!isNonEmptyString(task.queue)) list.task(task, 'queue', 'must be a queue name');
+  checkTaskDatasets(task, list);
   if (!isNonEmptyString(task.operator)) {
     list.task(task, 'operator', 'must name an operator');
     return;
@@ -327,6 +349,61 @@ function checkTaskSettings(task: TaskSpec, list: IssueList): void {
   for (const issue of parsed.issues) {
     const field = issue.field === undefined ? 'operator' : `config.${issue.field}`;
     list.task(task, field, issue.message, issue.hint);
+  }
+}
+
+function checkTaskDatasets(task: TaskSpec, list: IssueList): void {
+  if (!Array.isArray(task.inlets))
+    list.task(task, 'inlets', 'must be a list of dataset references');
+  else {
+    for (const inlet of task.inlets) {
+      try {
+        parseDatasetRef(String(inlet));
+      } catch (error) {
+        list.task(task, 'inlets', messageOf(error));
+      }
+    }
+  }
+  if (!Array.isArray(task.outlets)) list.task(task, 'outlets', 'must be a list of dataset names');
+  else {
+    for (const outlet of task.outlets) {
+      const problem = datasetNameProblem(outlet);
+      if (problem !== null) list.task(task, 'outlets', problem, 'outlets name datasets, without @');
+    }
+  }
+}
+
+/** Checks `mapOver` against the task's upstream (after the upstream ids are known). */
+function checkMapOver(task: TaskSpec, list: IssueList): void {
+  const mapOver = task.mapOver;
+  if (mapOver === null) return;
+  if (typeof mapOver !== 'object' || Array.isArray(mapOver)) {
+    list.task(task, 'mapOver', 'must be { upstream, path?, maxItems? } or null');
+    return;
+  }
+  if (!Array.isArray(task.upstream) || !task.upstream.includes(mapOver.upstream)) {
+    list.task(
+      task,
+      'mapOver.upstream',
+      `'${String(mapOver.upstream)}' is not an upstream task of '${task.taskId}'`,
+      didYouMean(String(mapOver.upstream), Array.isArray(task.upstream) ? task.upstream : []) ??
+        'map over the result of a task this task depends on directly',
+    );
+  }
+  if (mapOver.path !== null && (typeof mapOver.path !== 'string' || !MAP_PATH.test(mapOver.path))) {
+    list.task(
+      task,
+      'mapOver.path',
+      `'${String(mapOver.path)}' is not a dotted path of keys`,
+      "write e.g. 'rows' or 'data.items'",
+    );
+  }
+  if (!isInteger(mapOver.maxItems, 1) || mapOver.maxItems > MAX_MAP_ITEMS) {
+    list.task(
+      task,
+      'mapOver.maxItems',
+      `must be an integer from 1 to ${MAX_MAP_ITEMS}, got ${String(mapOver.maxItems)}`,
+    );
   }
 }
 
@@ -347,6 +424,7 @@ function checkDependencies(spec: DagSpec, list: IssueList): void {
         didYouMean(upstream, ids),
       );
     }
+    checkMapOver(task, list);
   }
   for (const cycle of findCycles(spec.tasks.filter((task) => Array.isArray(task.upstream)))) {
     const first = cycle[0] ?? '';

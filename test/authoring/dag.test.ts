@@ -211,6 +211,34 @@ describe('dag()', () => {
     expect(JSON.parse(JSON.stringify(built.spec))).toEqual(built.spec);
   });
 
+  it('records datasets, a dataset schedule and run-time mapping (with its edge)', () => {
+    const built = dag({ id: 'mapped', schedule: { datasets: ['orders'] } }, (d) => {
+      const list = d.task('list', { inlets: ['orders@prod'] }, () => ['a', 'b']);
+      d.task(
+        'each',
+        { mapOver: { upstream: list, path: 'files' }, outlets: ['parts'] },
+        (ctx) => ctx.ds,
+      );
+      d.task('cap', { mapOver: { upstream: 'list', maxItems: 3 } }, () => null);
+    });
+    expect(built.issues).toEqual([]);
+    expect(built.spec).toMatchObject({ schedule: null, datasetSchedule: ['orders'] });
+    expect(task(built, 'list')).toMatchObject({
+      inlets: ['orders@prod'],
+      outlets: [],
+      mapOver: null,
+    });
+    expect(task(built, 'each')).toMatchObject({
+      upstream: ['list'],
+      outlets: ['parts'],
+      mapOver: { upstream: 'list', path: 'files', maxItems: 1024 },
+    });
+    expect(task(built, 'cap')).toMatchObject({
+      upstream: ['list'],
+      mapOver: { upstream: 'list', path: null, maxItems: 3 },
+    });
+  });
+
   it('locates the DAG and its tasks in the source', () => {
     const built = dag({ id: 'located' }, (d) => {
       d.task('t', () => null);

@@ -216,3 +216,68 @@ describe('validateDagSpec', () => {
     );
   });
 });
+
+describe('validateDagSpec: datasets and mapping', () => {
+  it('accepts dataset references, a dataset schedule and a mapped task', () => {
+    const spec = sample({
+      datasetSchedule: ['shop.orders', 'customers'],
+      tasks: [
+        { taskId: 'extract', inlets: ['orders', 'orders@prod', 'orders@v12'] },
+        {
+          taskId: 'load',
+          upstream: ['extract'],
+          outlets: ['orders_clean'],
+          mapOver: { upstream: 'extract', path: 'data.files', maxItems: 50 },
+        },
+      ],
+    });
+    expect(validateDagSpec(spec)).toEqual([]);
+  });
+
+  it('rejects dataset names with path characters and bad references', () => {
+    const issues = validateDagSpec(
+      sample({
+        datasetSchedule: ['../etc'],
+        tasks: [
+          { taskId: 'extract', inlets: ['orders@', 'a/b'] },
+          { taskId: 'load', upstream: ['extract'], outlets: ['orders@prod'] },
+        ],
+      }),
+    );
+    expect(problems(issues)).toEqual([
+      `schedule.datasets: '../etc' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters`,
+      `tasks.extract.inlets: 'orders@' is not a valid dataset reference: after '@' comes an alias (letters, digits, '_', '-') or a version such as v3`,
+      `tasks.extract.inlets: 'a/b' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters`,
+      `tasks.load.outlets: 'orders@prod' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters (outlets name datasets, without @)`,
+    ]);
+  });
+
+  it('refuses a DAG scheduled both by cron and by datasets', () => {
+    const issues = validateDagSpec(
+      sample({ schedule: '@daily', startDate: '2026-01-01T00:00:00Z', datasetSchedule: ['x'] }),
+    );
+    expect(problems(issues)).toEqual([
+      'schedule: a DAG is scheduled either by cron or by datasets, not both (keep one; trigger the other way with a trigger or a manual run)',
+    ]);
+  });
+
+  it('checks that a mapped task maps over a direct upstream, with a valid path and cap', () => {
+    const issues = validateDagSpec(
+      sample({
+        tasks: [
+          { taskId: 'extract' },
+          {
+            taskId: 'load',
+            upstream: ['extract'],
+            mapOver: { upstream: 'extrct', path: 'a..b', maxItems: 20_000 },
+          },
+        ],
+      }),
+    );
+    expect(problems(issues)).toEqual([
+      "tasks.load.mapOver.upstream: 'extrct' is not an upstream task of 'load' (did you mean 'extract'?)",
+      "tasks.load.mapOver.path: 'a..b' is not a dotted path of keys (write e.g. 'rows' or 'data.items')",
+      'tasks.load.mapOver.maxItems: must be an integer from 1 to 10000, got 20000',
+    ]);
+  });
+});

@@ -34,6 +34,9 @@ export function taskSpec(input: TaskInput): TaskSpec {
     queue: 'default',
     group: null,
     doc: null,
+    inlets: [],
+    outlets: [],
+    mapOver: null,
     ...input,
   };
 }
@@ -48,6 +51,7 @@ export function dagSpec(input: DagInput): DagSpec {
     owner: 'test',
     tags: [],
     schedule: null,
+    datasetSchedule: [],
     timezone: 'UTC',
     startDate: null,
     endDate: null,
