@@ -748,7 +748,7 @@ export class QueueExecutor implements Executor {
     if (this.byId.get(tracked.id) !== tracked) return;
     this.byId.delete(tracked.id);
     this.byJob.delete(tracked.jobId);
-    tracked.writes.then(() => {
+    void tracked.writes.then(() => {
       this.emit({ type: 'finished', key: tracked.request.key, at: this.clock.now(), ...outcome });
       if (this.byId.size === 0) this.drained?.();
     });
