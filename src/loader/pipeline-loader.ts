@@ -33,7 +33,13 @@ export class PipelineLoader {
 
   constructor(options: PipelineLoaderOptions) {
     this.pipelinesDir = options.pipelinesDir;
-    this.sources = options.sources ?? defaultSources({ home: options.home, clock: options.clock });
+    this.sources =
+      options.sources ??
+      defaultSources({
+        home: options.home,
+        clock: options.clock,
+        pipelinesDir: options.pipelinesDir,
+      });
   }
 
   /** The source that reads `fileloc` (longest matching extension), if any. */
