@@ -10,7 +10,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Clock, systemClock } from './core/clock.ts';
-import { LocalExecutor } from './executor/local/local-executor.ts';
+import { createExecutor } from './executor/create-executor.ts';
+import type { ExecutorKind } from './executor/queue/queue-settings.ts';
 import { DagProcessor } from './loader/dag-processor.ts';
 import { loadPipelines } from './loader/load-pipelines.ts';
 import { type Logger, silentLogger } from './observability/logger.ts';
@@ -29,6 +30,11 @@ export interface RuntimeOptions {
   databaseUrl?: string | undefined;
   /** Worker processes of the local executor (default: the number of cores). */
   workers?: number | undefined;
+  /**
+   * `local` (worker processes here) or `queue` (`updraft worker` processes through
+   * Redis, ADR 9); default `UPDRAFT_EXECUTOR`, else `local`.
+   */
+  executor?: ExecutorKind | undefined;
   /** Attempts queued or running at once (default 64). */
   parallelism?: number | undefined;
   /** Period of the scheduler's safety-net pass (default 5 s). */
@@ -87,9 +93,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       };
     }
 
-    const workers = options.workers ?? os.availableParallelism();
-    const executor = new LocalExecutor({ workers, home, clock, logger: log });
+    const executor = await createExecutor(options.executor, {
+      workers: options.workers ?? os.availableParallelism(),
+      home,
+      pipelinesDir,
+      clock,
+      logger: log,
+    });
     await executor.start();
+    const workers = executor.capacity().slots;
     const scheduler = new Scheduler({
       store,
       executor,

@@ -13,6 +13,7 @@ import { registerPoolCommands } from './commands/pools.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerTaskCommands } from './commands/tasks.ts';
+import { registerWorkerCommands } from './commands/worker.ts';
 import { addGlobalOptions } from './context.ts';
 import { EXIT_OK, reportError } from './errors.ts';
 import { updraftVersion } from './version.ts';
@@ -39,6 +40,7 @@ function buildProgram(): Command {
     .exitOverride();
   addGlobalOptions(program);
   registerServerCommands(program);
+  registerWorkerCommands(program);
   registerDbCommands(program);
   registerDagCommands(program);
   registerRunCommands(program);

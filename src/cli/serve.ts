@@ -25,6 +25,8 @@ export interface ServeOptions {
   host: string;
   /** Worker processes (default: the runtime's, the number of cores). */
   workers?: number;
+  /** `local` or `queue` (default `UPDRAFT_EXECUTOR`, else local). */
+  executor?: 'local' | 'queue' | undefined;
   /** The command line, recorded in the lock file. */
   command: string;
 }
@@ -61,6 +63,7 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
       pipelinesDir: settings.pipelinesDir,
       databaseUrl: settings.databaseUrl,
       workers: options.workers,
+      executor: options.executor,
       log,
       scheduler: true,
     });
@@ -154,7 +157,7 @@ function processLogger(file: string): Logger {
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-function waitForStopSignal(paint: ReturnType<typeof painter>): Promise<NodeJS.Signals> {
+export function waitForStopSignal(paint: ReturnType<typeof painter>): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const first = (signal: NodeJS.Signals) => {
       process.off('SIGINT', first);

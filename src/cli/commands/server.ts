@@ -3,12 +3,13 @@
  */
 import type { Command } from 'commander';
 import { commandLine, settingsOf } from '../context.ts';
-import { integerArg } from '../parse.ts';
+import { choiceArg, integerArg } from '../parse.ts';
 
 interface ServeFlags {
   port?: number;
   host: string;
   workers?: number;
+  executor?: 'local' | 'queue';
 }
 
 export function registerServerCommands(program: Command): void {
@@ -27,6 +28,11 @@ export function registerServerCommands(program: Command): void {
       )
       .option('--host <address>', 'interface to serve HTTP on', '127.0.0.1')
       .option('--workers <n>', 'worker processes (default: number of cores)', integerArg())
+      .option(
+        '--executor <kind>',
+        'local (worker processes here) or queue (updraft worker processes through Redis); default UPDRAFT_EXECUTOR, else local',
+        choiceArg(['local', 'queue'] as const),
+      )
       .action(async (opts: ServeFlags, cmd: Command) => {
         const { serve } = await import('../serve.ts');
         await serve(settingsOf(cmd), {
@@ -34,6 +40,7 @@ export function registerServerCommands(program: Command): void {
           port: opts.port ?? (mode === 'standalone' ? 8080 : null),
           host: opts.host,
           workers: opts.workers,
+          executor: opts.executor,
           command: commandLine(cmd),
         });
       });

@@ -415,6 +415,13 @@ export class QueueExecutor implements Executor {
       );
   }
 
+  /** Deletes the claim and stop mark of a dispatch that ended normally (nothing to fence). */
+  private forgetMarks(tracked: Tracked): void {
+    this.redis
+      ?.del(this.keys.claim(tracked.dispatch), this.keys.stop(tracked.dispatch))
+      .catch(() => {});
+  }
+
   /** Dispatches an attempt again (its job vanished before any worker claimed it). */
   private redispatch(tracked: Tracked, why: string): void {
     this.revoke(tracked);
@@ -434,6 +441,7 @@ export class QueueExecutor implements Executor {
     // 0: the job is locked, i.e. a worker has it and will report how it ended.
     if (removed === 1 && tracked.phase === 'waiting') {
       this.finish(tracked, cancelledOutcome('attempt cancelled before it started'));
+      this.forgetMarks(tracked);
     }
   }
 
@@ -527,6 +535,7 @@ export class QueueExecutor implements Executor {
       }
       case 'finished':
         this.finish(tracked, report.outcome);
+        this.forgetMarks(tracked);
         return true;
     }
   }

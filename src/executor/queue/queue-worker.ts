@@ -19,6 +19,7 @@
  * are stopped and reported as `worker_lost`, so the scheduler retries them.
  */
 import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Job, Worker } from 'bullmq';
@@ -81,6 +82,8 @@ export interface QueueWorkerOptions {
   maxReports?: number;
   /** Lifetime of claim marks (default 86400 s, as the executor). */
   markTtlSeconds?: number;
+  /** A file touched at every heartbeat, for container health checks (default none). */
+  aliveFile?: string;
   /** Name of this worker in claims and logs (default `<hostname>-<pid>-<random>`). */
   workerId?: string;
   logger?: Logger;
@@ -404,6 +407,9 @@ export class QueueWorker {
   }
 
   private async register(): Promise<void> {
+    if (this.options.aliveFile !== undefined) {
+      await writeFile(this.options.aliveFile, `${new Date().toISOString()}\n`);
+    }
     const registration = {
       host: this.hostname,
       pid: process.pid,

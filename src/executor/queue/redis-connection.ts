@@ -6,9 +6,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { UpdraftError } from '../../core/errors.ts';
 
-/** Default Redis of a development machine. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
 /** Policies under which Redis never drops a key to free memory (the only one is noeviction). */
 const SAFE_EVICTION_POLICIES = new Set(['noeviction']);
 
@@ -116,7 +113,7 @@ export async function openRedis(
     redis.disconnect();
     throw new UpdraftError(
       'redis_unreachable',
-      `cannot reach Redis at ${redisLabel(url)}: ${(error as Error).message}. ` +
+      `cannot reach Redis at ${redisLabel(url)}: ${(error as Error).message.replace(/\.$/, '')}. ` +
         'Start Redis or point UPDRAFT_REDIS_URL at it.',
       { cause: error },
     );
