@@ -84,15 +84,21 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
     }
 
     let url: string | null = null;
+    let login: string | null = null;
     if (options.port !== null) {
       const { startHttpServer } = await import('../server/app.ts');
       const { healthSource } = await import('../server/health-source.ts');
+      const { webAccess } = await import('../server/web-access.ts');
+      const web = await webAccess(runtime, settings.home, version);
+      login = web.login;
       const http = await startHttpServer({
         port: options.port,
         host: options.host,
         version,
         log,
         health: healthSource(runtime.store, runtime.scheduler),
+        api: web.api,
+        trustProxy: process.env.UPDRAFT_TRUST_PROXY === 'true',
       }).catch((error: unknown) => {
         throw portError(error, options.port ?? 0);
       });
@@ -116,6 +122,7 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
       ],
       ['workers', String(runtime.workers)],
       ['web', url ? `${url}  (health: ${url}/health)` : paint('dim', 'off (use --port N)')],
+      ...(login ? [['login', paint('yellow', login)] as [string, string]] : []),
       [
         'control',
         socket ?? paint('dim', 'off (PostgreSQL store: CLI commands connect to it directly)'),

@@ -1,14 +1,26 @@
 /**
  * The HTTP server of `updraft standalone`: a Fastify app assembled from route plugins.
  *
- * Today it serves `GET /health`. The REST API arrives as one more plugin registered
- * under `/api/v1`, behind an authentication hook that covers every route but health
- * and login; the UI as a static plugin. Each plugin gets what it needs through its
- * options, never through globals.
+ * - `GET /health`: open to everyone (probes).
+ * - `/api/v1/...`: the REST API (`routes/api.ts`) when `api` is given; every route but
+ *   login needs a session or an API token, and a role allowed to use it
+ *   (`access-hooks.ts`); changes are written to the audit log.
+ * - `/`: the web UI (static files from `dist/ui`).
+ *
+ * Every response carries security headers and a Content-Security-Policy without inline
+ * script. Each plugin gets what it needs through its options, never through globals.
  */
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, silentLogger } from '../observability/logger.ts';
+import { installAccessHooks } from './access-hooks.ts';
+import type { ApiContext } from './api-context.ts';
+import { installErrorHandler } from './errors.ts';
+import { apiRoutes } from './routes/api.ts';
 import { type HealthSource, healthRoutes } from './routes/health.ts';
+import { uiRoutes } from './routes/ui.ts';
 
 export interface ServerOptions {
   /** Updraft version (reported by `/health`). */
@@ -18,6 +30,15 @@ export interface ServerOptions {
   storeTimeoutMs?: number;
   /** Request and error logs go here; none when omitted. */
   log?: Logger;
+  /** The REST API and UI; without it only `/health` is served. */
+  api?: ApiContext;
+  /** Folder of the built UI (default `dist/ui` of this package). */
+  uiRoot?: string;
+  /**
+   * Trust `X-Forwarded-*` from a reverse proxy (TLS termination), so cookies get
+   * `Secure` and the audit log the client's address. Default false.
+   */
+  trustProxy?: boolean;
 }
 
 /** Builds the app with all routes registered, not yet listening (use `inject` in tests). */
@@ -27,12 +48,63 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance,
     // Probes hit /health every few seconds: no log line per request.
     logController: new Fastify.LogController({ disableRequestLogging: true }),
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 1024 * 1024,
+    ajv: {
+      // Unknown fields are an error naming the field, not silently dropped.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    },
   });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Plain HTTP on localhost is the default setup; HSTS only makes sense behind TLS.
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  installErrorHandler(app);
   await app.register(healthRoutes, {
     version: options.version,
     source: options.health,
     storeTimeoutMs: options.storeTimeoutMs,
   });
+  if (options.api) {
+    await app.register(fastifyCookie);
+    await app.register(fastifySwagger, {
+      openapi: {
+        info: {
+          title: 'Updraft REST API',
+          version: options.version,
+          description:
+            'Every route but /api/v1/auth/login needs a session cookie (with X-CSRF-Token on changes) or `Authorization: Bearer <API token>`.',
+        },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer' },
+            session: { type: 'apiKey', in: 'cookie', name: 'updraft_session' },
+          },
+        },
+        security: [{ bearer: [] }, { session: [] }],
+      },
+    });
+    installAccessHooks(app, options.api.auth);
+    const api = options.api;
+    await app.register(async (scope) => apiRoutes(scope, api), { prefix: '/api/v1' });
+    await app.register(uiRoutes, { root: options.uiRoot });
+  }
   return app;
 }
 
