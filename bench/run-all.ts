@@ -13,6 +13,7 @@ import { sequentialTasks } from './sequential-tasks.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
 import { type Figure, figureTable, progress } from './support/report.ts';
 import { throughput } from './throughput.ts';
+import { yamlLoad } from './yaml-load.ts';
 
 const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'handoff', run: handoffLatency },
@@ -20,6 +21,7 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'throughput', run: throughput },
   { name: 'footprint', run: idleFootprint },
   { name: 'loader', run: loader },
+  { name: 'yaml', run: yamlLoad },
 ];
 
 async function main(): Promise<void> {

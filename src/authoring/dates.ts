@@ -60,21 +60,8 @@ export function toUtcInstant(value: string | Date, timezone: string): string {
  * it were UTC). Refined once so the offset is the one in force at the resulting instant.
  */
 function offsetAt(wall: number, timezone: string): number {
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-  } catch {
-    return 0;
-  }
+  const format = dateTimeFormat(timezone);
+  if (format === undefined) return 0;
   const offsetOf = (instant: number): number => {
     const parts: Record<string, number> = {};
     for (const part of format.formatToParts(new Date(instant)))
@@ -91,4 +78,29 @@ function offsetAt(wall: number, timezone: string): number {
   };
   const first = offsetOf(wall);
   return offsetOf(wall - first);
+}
+
+/** Formats by time zone: building one is slow, and loading many DAGs needs few zones. */
+const formats = new Map<string, Intl.DateTimeFormat | undefined>();
+
+/** A formatter of wall-clock parts in `timezone`; undefined for an unknown zone. */
+function dateTimeFormat(timezone: string): Intl.DateTimeFormat | undefined {
+  if (formats.has(timezone)) return formats.get(timezone);
+  let format: Intl.DateTimeFormat | undefined;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    format = undefined;
+  }
+  if (formats.size < 1000) formats.set(timezone, format);
+  return format;
 }

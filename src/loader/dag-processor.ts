@@ -59,6 +59,8 @@ export class DagProcessor {
   private readonly files = new Map<string, KnownFile>();
   /** Last result reported for each file, as JSON. */
   private readonly reported = new Map<string, string>();
+  /** Last result object compared for each file. */
+  private readonly reportedResults = new Map<string, FileLoadResult>();
   private watcher: FSWatcher | undefined;
   private cancelDebounce: (() => void) | undefined;
   private cancelRescan: (() => void) | undefined;
@@ -80,7 +82,10 @@ export class DagProcessor {
   /** Loads every pipeline file, then starts watching. Resolves with every file's result. */
   async start(): Promise<FileLoadResult[]> {
     const results = await this.scan();
-    for (const result of results) this.reported.set(result.fileloc, JSON.stringify(result));
+    for (const result of results) {
+      this.reported.set(result.fileloc, JSON.stringify(result));
+      this.reportedResults.set(result.fileloc, result);
+    }
     if (this.options.watch !== false) this.watchFolder();
     this.armRescan();
     return results;
@@ -132,16 +137,25 @@ export class DagProcessor {
       this.loader.forget(fileloc);
     }
     const changed: string[] = [];
-    const before = new Map<string, string>();
+    // Inputs shared by many files (a YAML defaults.yaml) are looked at once per scan.
+    const before = new Map<string, Promise<string>>();
+    const signature = (input: string): Promise<string> => {
+      let known = before.get(input);
+      if (known === undefined) {
+        known = signatureOf(input);
+        before.set(input, known);
+      }
+      return known;
+    };
     await Promise.all(
       files.map(async (fileloc) => {
         const known = this.files.get(fileloc);
         const inputs = known === undefined ? [fileloc] : [...known.signatures.keys()];
         let differs = known === undefined;
         for (const input of inputs) {
-          const signature = await signatureOf(input);
-          before.set(input, signature);
-          if (known !== undefined && known.signatures.get(input) !== signature) differs = true;
+          if (known !== undefined && known.signatures.get(input) !== (await signature(input))) {
+            differs = true;
+          }
         }
         if (differs) changed.push(fileloc);
       }),
@@ -150,8 +164,7 @@ export class DagProcessor {
     const loaded = await this.loader.load(changed);
     for (const { result, inputs } of loaded) {
       const signatures = new Map<string, string>();
-      for (const input of inputs)
-        signatures.set(input, before.get(input) ?? (await signatureOf(input)));
+      for (const input of inputs) signatures.set(input, await signature(input));
       this.files.set(result.fileloc, { result, signatures });
     }
     return assignDagIds([...this.files.values()].map((file) => file.result));
@@ -163,9 +176,13 @@ export class DagProcessor {
     for (const fileloc of [...this.reported.keys()]) {
       if (present.has(fileloc)) continue;
       this.reported.delete(fileloc);
+      this.reportedResults.delete(fileloc);
       this.deliver(() => this.options.onRemoved(fileloc));
     }
     for (const result of results) {
+      // A file that was not loaded again keeps its result object: nothing to compare.
+      if (this.reportedResults.get(result.fileloc) === result) continue;
+      this.reportedResults.set(result.fileloc, result);
       const json = JSON.stringify(result);
       if (this.reported.get(result.fileloc) === json) continue;
       this.reported.set(result.fileloc, json);

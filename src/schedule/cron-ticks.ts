@@ -40,8 +40,12 @@ const ALLOWED: Record<(typeof FIELDS_6)[number], string> = {
   'day-of-week': '0-7 or SUN-SAT (0 and 7 are Sunday), nL (last), n#k (k-th)',
 };
 
+/** Time zones found valid (checking one builds an `Intl.DateTimeFormat`, which is slow). */
+const knownTimeZones = new Set<string>();
+
 /** Throws a `RangeError` unless `timezone` is an IANA time zone this runtime knows. */
 export function validateTimeZone(timezone: string): void {
+  if (knownTimeZones.has(timezone)) return;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch (cause) {
@@ -50,7 +54,11 @@ export function validateTimeZone(timezone: string): void {
       { cause },
     );
   }
+  knownTimeZones.add(timezone);
 }
+
+/** Schedules (with their time zone) found valid, so loading many DAGs compiles each once. */
+const validSchedules = new Set<string>();
 
 /**
  * Checks a schedule (cron expression or preset, including `@once`) and its time zone.
@@ -58,8 +66,11 @@ export function validateTimeZone(timezone: string): void {
  * field '61' is not valid (allowed: 0-59, with * , - /)` or `unknown time zone 'Europe/Berln': ...`.
  */
 export function validateSchedule(schedule: string, timezone: string): void {
+  const key = `${timezone}\0${schedule}`;
+  if (validSchedules.has(key)) return;
   validateTimeZone(timezone);
   if (schedule.trim() !== ONCE_PRESET) compileCron(schedule, timezone);
+  if (validSchedules.size < 10_000) validSchedules.add(key);
 }
 
 /**

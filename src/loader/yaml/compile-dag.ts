@@ -147,7 +147,9 @@ export function compileDag(
       if (upstream.length > 0) built.after(...upstream);
     }
   };
-  const built = buildDag(dagOptions(dagId, doc), (d) => declare(d, scope));
+  const built = withoutStackTraces(() =>
+    buildDag(dagOptions(dagId, doc), (d) => declare(d, scope)),
+  );
   const known = listOperators()
     .map((o) => o.name)
     .filter((name) => name !== 'ts');
@@ -393,4 +395,20 @@ function resolvedDocument(doc: YamlMap, scope: ResolvedScope): YamlMap {
     out.groups = groups;
   }
   return out;
+}
+
+/**
+ * Runs `build` with stack traces off. The builder captures a stack at every declaration
+ * to point TypeScript issues at their line; for YAML those frames are Updraft's own
+ * (never shown), and capturing 10,000 of them is a third of the load time. `build` is
+ * synchronous, so nothing else runs meanwhile.
+ */
+function withoutStackTraces<T>(build: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -7,13 +7,7 @@
  * distinct name (letters, digits, `_`, `-`), else `<task>_<index>`. Run-time templates
  * such as `{{ ds }}` are left alone.
  */
-import {
-  copyKeyPosition,
-  positionOf,
-  setPosition,
-  type YamlMap,
-  type YamlValue,
-} from './yaml-value.ts';
+import { copyEntryMark, copyNodeMark, type YamlMap, type YamlValue } from './yaml-value.ts';
 
 /** Most copies one task may expand to. */
 export const MAX_EXPANDED_TASKS = 1000;
@@ -46,16 +40,14 @@ export function substitute(
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     const list = value.map((entry) => substitute(entry, item, index, problem));
-    const at = positionOf(value);
-    if (at !== undefined) setPosition(list, at);
+    copyNodeMark(value, list);
     return list;
   }
   const map: YamlMap = {};
-  const at = positionOf(value);
-  if (at !== undefined) setPosition(map, at);
+  copyNodeMark(value, map);
   for (const key of Object.keys(value)) {
     map[key] = substitute(value[key] ?? null, item, index, problem);
-    copyKeyPosition(value, map, key);
+    copyEntryMark(value, map, key);
   }
   return map;
 }

@@ -6,10 +6,9 @@
  * cached and shared); positions follow the values that win.
  */
 import {
-  copyKeyPosition,
+  copyEntryMark,
+  copyNodeMark,
   isYamlMap,
-  positionOf,
-  setPosition,
   type YamlMap,
   type YamlValue,
 } from './yaml-value.ts';
@@ -18,16 +17,15 @@ import {
 export function mergeValues(base: YamlValue | undefined, over: YamlValue): YamlValue {
   if (!isYamlMap(base) || !isYamlMap(over)) return over;
   const out: YamlMap = {};
-  const at = positionOf(over) ?? positionOf(base);
-  if (at !== undefined) setPosition(out, at);
+  copyNodeMark(over, out);
   for (const key of Object.keys(base)) {
     out[key] = base[key] ?? null;
-    copyKeyPosition(base, out, key);
+    copyEntryMark(base, out, key);
   }
   for (const key of Object.keys(over)) {
     const value = over[key] ?? null;
     out[key] = Object.hasOwn(out, key) ? mergeValues(out[key], value) : value;
-    copyKeyPosition(over, out, key);
+    copyEntryMark(over, out, key);
   }
   return out;
 }
@@ -45,12 +43,11 @@ export function mergeMaps(...layers: (YamlMap | undefined)[]): YamlMap {
 /** A shallow copy of `map` without `keys`, keeping positions. */
 export function omitKeys(map: YamlMap, keys: readonly string[]): YamlMap {
   const out: YamlMap = {};
-  const at = positionOf(map);
-  if (at !== undefined) setPosition(out, at);
+  copyNodeMark(map, out);
   for (const key of Object.keys(map)) {
     if (keys.includes(key)) continue;
     out[key] = map[key] ?? null;
-    copyKeyPosition(map, out, key);
+    copyEntryMark(map, out, key);
   }
   return out;
 }

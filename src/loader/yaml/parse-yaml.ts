@@ -30,10 +30,11 @@ import type { SpecIssue } from '../../core/errors.ts';
 import { type EnvReads, interpolate } from './interpolate.ts';
 import { formatPath } from './yaml-path.ts';
 import {
+  markEntry,
+  markItem,
+  markNode,
   type SourcePos,
-  setItemPosition,
-  setKeyPosition,
-  setPosition,
+  type SourceText,
   type YamlMap,
   type YamlValue,
 } from './yaml-value.ts';
@@ -116,6 +117,7 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
     prettyErrors: false,
     keepSourceTokens: false,
   });
+  const src: SourceText = { file, linePos: (offset) => lineCounter.linePos(offset) };
   const at = (offset: number | undefined): SourcePos => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { file, line, column: col };
@@ -172,10 +174,10 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
     if (isScalar(node)) return scalar(node.value, node.range?.[0]);
     if (isSeq(node)) {
       const list: YamlValue[] = [];
-      setPosition(list, at(node.range?.[0]));
+      markNode(list, src, node.range?.[0] ?? 0);
       node.items.forEach((item, i) => {
         const itemNode = item as ParsedNode | null;
-        setItemPosition(list, i, at(itemNode?.range?.[0] ?? node.range?.[0]));
+        markItem(list, i, itemNode?.range?.[0] ?? node.range?.[0] ?? 0);
         path.push(i);
         list.push(convert(itemNode, depth + 1));
         path.pop();
@@ -184,15 +186,17 @@ export function parseYaml(text: string, file: string, options: ParseYamlOptions 
     }
     if (isMap(node)) {
       const map: YamlMap = {};
-      setPosition(map, at(node.range?.[0]));
+      markNode(map, src, node.range?.[0] ?? 0);
       for (const pair of node.items) {
         const keyNode = pair.key as ParsedNode | null;
         const key = mapKey(keyNode);
         const valueNode = pair.value as ParsedNode | null;
-        setKeyPosition(map, key, {
-          key: at(keyNode?.range?.[0]),
-          value: at(valueNode?.range?.[0] ?? keyNode?.range?.[1]),
-        });
+        markEntry(
+          map,
+          key,
+          keyNode?.range?.[0] ?? 0,
+          valueNode?.range?.[0] ?? keyNode?.range?.[1] ?? 0,
+        );
         path.push(key);
         map[key] = convert(valueNode, depth + 1);
         path.pop();

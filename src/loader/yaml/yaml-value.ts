@@ -24,60 +24,93 @@ export interface YamlMap {
 /** What a YAML pipeline file is made of. */
 export type YamlValue = null | boolean | number | string | YamlValue[] | YamlMap;
 
-/** Positions of a map or list and of its entries. */
-interface NodePositions {
-  /** The map or list itself. */
-  self: SourcePos;
-  /** Map entries: where the key was written and where its value starts. */
-  keys?: Map<string, { key: SourcePos; value: SourcePos }>;
-  /** List items: where each starts. */
-  items?: SourcePos[];
+/** A file's text as positions refer to it: offsets become lines and columns on demand. */
+export interface SourceText {
+  file: string;
+  /** Line and column (from 1) of a character offset. */
+  linePos(offset: number): { line: number; col: number };
 }
 
-const positions = new WeakMap<object, NodePositions>();
-
-/** Records where map or list `node` was written. */
-export function setPosition(node: YamlMap | YamlValue[], self: SourcePos): void {
-  positions.set(node, { self });
+/** Where a map entry was written: its key and its value. */
+interface EntryMarks {
+  src: SourceText;
+  key: number;
+  value: number;
 }
 
-/** Records where entry `key` of map `node` was written. */
-export function setKeyPosition(
+/** Where a map or list and its entries were written (offsets, resolved on demand). */
+interface NodeMarks {
+  src: SourceText;
+  self: number;
+  keys?: Map<string, EntryMarks>;
+  items?: number[];
+}
+
+/**
+ * Marks live on the maps and lists themselves, under a symbol: invisible to
+ * `Object.keys`, `JSON.stringify` and schema validation, and cheaper than a side table.
+ */
+const MARKS = Symbol('updraft.yamlMarks');
+
+type Marked = { [MARKS]?: NodeMarks };
+
+function marksOf(node: object): NodeMarks | undefined {
+  return (node as Marked)[MARKS];
+}
+
+function resolve(src: SourceText, offset: number): SourcePos {
+  const { line, col } = src.linePos(offset);
+  return { file: src.file, line, column: col };
+}
+
+/** Records that map or list `node` was written at `offset` of `src`. */
+export function markNode(node: YamlMap | YamlValue[], src: SourceText, offset: number): void {
+  (node as Marked)[MARKS] = { src, self: offset };
+}
+
+/** Records where entry `key` of map `node` (marked) was written. */
+export function markEntry(
   node: YamlMap,
   key: string,
-  at: { key: SourcePos; value: SourcePos },
+  keyOffset: number,
+  valueOffset: number,
 ): void {
-  const info = positions.get(node);
-  if (info === undefined) return;
-  info.keys ??= new Map();
-  info.keys.set(key, at);
+  const marks = marksOf(node);
+  if (marks === undefined) return;
+  marks.keys ??= new Map();
+  marks.keys.set(key, { src: marks.src, key: keyOffset, value: valueOffset });
 }
 
-/** Records where item `index` of list `node` was written. */
-export function setItemPosition(node: YamlValue[], index: number, at: SourcePos): void {
-  const info = positions.get(node);
-  if (info === undefined) return;
-  info.items ??= [];
-  info.items[index] = at;
+/** Records where item `index` of list `node` (marked) was written. */
+export function markItem(node: YamlValue[], index: number, offset: number): void {
+  const marks = marksOf(node);
+  if (marks === undefined) return;
+  marks.items ??= [];
+  marks.items[index] = offset;
+}
+
+/** Gives `to` the position of `from` (for a copy or a merge result). */
+export function copyNodeMark(from: YamlValue | undefined, to: YamlMap | YamlValue[]): void {
+  if (from === null || typeof from !== 'object') return;
+  const marks = marksOf(from);
+  if (marks !== undefined)
+    (to as Marked)[MARKS] = { src: marks.src, self: marks.self, items: marks.items };
+}
+
+/** Copies the position of `from`'s entry `key` to `to`'s entry of the same key. */
+export function copyEntryMark(from: YamlMap, to: YamlMap, key: string): void {
+  const entry = marksOf(from)?.keys?.get(key);
+  const marks = marksOf(to);
+  if (entry === undefined || marks === undefined) return;
+  marks.keys ??= new Map();
+  marks.keys.set(key, entry);
 }
 
 /** Where map or list `node` was written, if known. */
 export function positionOf(node: YamlValue | undefined): SourcePos | undefined {
-  return node !== null && typeof node === 'object' ? positions.get(node)?.self : undefined;
-}
-
-/** Where entry `key` of `map` was written (its key and its value), if known. */
-export function keyPositionOf(
-  map: YamlMap,
-  key: string,
-): { key: SourcePos; value: SourcePos } | undefined {
-  return positions.get(map)?.keys?.get(key);
-}
-
-/** Copies the position of `from`'s entry `key` to `to`'s entry of the same key. */
-export function copyKeyPosition(from: YamlMap, to: YamlMap, key: string): void {
-  const at = keyPositionOf(from, key);
-  if (at !== undefined) setKeyPosition(to, key, at);
+  if (node === null || typeof node !== 'object') return undefined;
+  const marks = marksOf(node);
+  return marks === undefined ? undefined : resolve(marks.src, marks.self);
 }
 
 /** Whether `value` is a YAML map (not a list, not null). */
@@ -100,20 +133,20 @@ export function locate(
   for (let i = 0; i < path.length; i++) {
     const step = path[i];
     if (node === null || typeof node !== 'object' || step === undefined) break;
-    const last = i === path.length - 1;
+    const marks = marksOf(node);
     if (Array.isArray(node)) {
       const index = Number(step);
-      const at = positions.get(node)?.items?.[index];
-      if (at !== undefined) best = at;
+      const offset = marks?.items?.[index];
+      if (marks !== undefined && offset !== undefined) best = resolve(marks.src, offset);
       node = node[index];
     } else {
       const key = String(step);
-      const at = keyPositionOf(node, key);
-      if (at !== undefined) best = last && target === 'key' ? at.key : at.value;
+      const entry = marks?.keys?.get(key);
+      if (entry !== undefined) {
+        const last = i === path.length - 1;
+        best = resolve(entry.src, last && target === 'key' ? entry.key : entry.value);
+      }
       node = Object.hasOwn(node, key) ? node[key] : undefined;
-    }
-    if (node !== undefined && node !== null && typeof node === 'object' && !last) {
-      best = positionOf(node) ?? best;
     }
   }
   return best;
