@@ -7,6 +7,7 @@ import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Json } from '../core/dag-spec.ts';
 import { formatSpecIssue, type SpecIssue } from '../core/errors.ts';
+import { dataOperators } from '../data/operators/index.ts';
 import type { Operator } from './operator.ts';
 import { shellOperator } from './shell-operator.ts';
 import { tsOperator } from './ts-operator.ts';
@@ -23,6 +24,7 @@ export function registerOperator<C>(operator: Operator<C>): void {
 
 registerOperator(tsOperator);
 registerOperator(shellOperator);
+for (const operator of dataOperators) registerOperator(operator);
 
 /** The operator called `name`, or undefined. */
 export function getOperator(name: string): Operator | undefined {

@@ -1,0 +1,400 @@
+/**
+ * The data layer's attempt hooks (see `src/scheduler/attempt-hooks.ts`):
+ *
+ * - `prepareAttempt`, in the enqueue transaction: resolves the task's inlets (`orders`,
+ *   `orders@prod`, `orders@v3`) to versions, pinned per run and task in
+ *   `dataset_run_inputs` so that a re-run reads the same versions; adds the watermark of
+ *   an incremental extract and the URLs of the stored / file connections the task's
+ *   config names.
+ * - `commitEffects`, in the transaction recording the success: publishes each staged
+ *   version (version number, manifest, registry row, `latest` alias, lineage, watermark)
+ *   and only then renames its staging folder into place. A rolled-back transaction can
+ *   leave a renamed folder without a row: the next version with that number replaces
+ *   it, and vacuum removes it; readers only ever find versions through the registry.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Json, TaskSpec } from '../core/dag-spec.ts';
+import { UpdraftError } from '../core/errors.ts';
+import type { AttemptEffect } from '../executor/executor.ts';
+import type { AttemptHooks, HookTarget, PreparedContext } from '../scheduler/attempt-hooks.ts';
+import type { Db } from '../store/store.ts';
+import {
+  connectionsFilePath,
+  readConnectionsFile,
+  storedConnectionUrls,
+} from './connection-store.ts';
+import { DATASET_VERSION_EFFECT, parseStagedVersion, type StagedVersion } from './effects.ts';
+import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, manifestJson } from './manifest.ts';
+import { parseRef } from './names.ts';
+import {
+  ensureDataset,
+  LATEST,
+  latestVersionNumber,
+  lockDataset,
+  moveAlias,
+  resolveRef,
+} from './registry.ts';
+import { dataDb } from './schema.ts';
+import { SecretBox } from './secret-box.ts';
+import {
+  type DatasetStorage,
+  datasetsRootForHome,
+  LocalDatasetStorage,
+  type StagingMeta,
+} from './storage.ts';
+import { type PinnedInput, type PinnedWatermark, WATERMARKS_KEY } from './task-inputs.ts';
+
+/** Operators whose config may name a connection (`connection`) or a watermark. */
+const CONNECTION_FIELDS = ['connection'] as const;
+
+export interface DataHooksOptions {
+  /** Home folder: dataset storage in `<home>/datasets`, connections file. */
+  home: string;
+  /** Dataset storage (default: local, under `<home>/datasets`). */
+  storage?: DatasetStorage;
+  /** Encryption keys for stored connections (default: from the environment). */
+  secrets?: SecretBox;
+  /** Connections file (default `UPDRAFT_CONNECTIONS_FILE` or `<home>/connections.yaml`). */
+  connectionsFile?: string;
+  /** Clock for timestamps (default `Date`). */
+  now?: () => Date;
+}
+
+/** The data layer's `AttemptHooks`; wire it into the runtime. */
+export function createDataHooks(options: DataHooksOptions): AttemptHooks {
+  const storage = options.storage ?? new LocalDatasetStorage(datasetsRootForHome(options.home));
+  const connectionsFile = options.connectionsFile ?? connectionsFilePath(options.home);
+  const now = options.now ?? (() => new Date());
+  let secrets = options.secrets;
+  const box = () => {
+    secrets ??= SecretBox.fromEnv();
+    return secrets;
+  };
+  return {
+    needsPreparation: (task) =>
+      task.inlets.length > 0 ||
+      connectionNames(task).length > 0 ||
+      incrementalDataset(task) !== null,
+    prepareAttempt: (db, target) => prepare(db, target, box, connectionsFile, now()),
+    commitEffects: (db, target, effects) => commit(db, target, effects, storage, now()),
+  };
+}
+
+/** The connection names a task's config mentions. */
+function connectionNames(task: TaskSpec): string[] {
+  const names: string[] = [];
+  for (const field of CONNECTION_FIELDS) {
+    const value = task.config[field];
+    // A templated name is resolved in the worker from the environment only.
+    if (typeof value === 'string' && value !== '' && !value.includes('{{')) names.push(value);
+  }
+  return names;
+}
+
+/** The dataset of an incremental extract (whose watermark the worker needs), or null. */
+function incrementalDataset(task: TaskSpec): string | null {
+  const { incremental, dataset } = task.config;
+  return task.operator === 'extract' &&
+    incremental !== null &&
+    typeof incremental === 'object' &&
+    typeof dataset === 'string'
+    ? dataset
+    : null;
+}
+
+async function prepare(
+  db: Db,
+  target: HookTarget,
+  box: () => SecretBox,
+  connectionsFile: string,
+  now: Date,
+): Promise<PreparedContext> {
+  const inputs: { [name: string]: Json } = {};
+  for (const ref of target.task.inlets) {
+    const pinned = await pinInput(db, target, ref, now);
+    inputs[ref] = pinned as unknown as Json;
+  }
+  const incremental = incrementalDataset(target.task);
+  if (incremental !== null) {
+    const watermark = await dataDb(db)
+      .selectFrom('dataset_watermarks')
+      .select(['column_name', 'value'])
+      .where('dag_id', '=', target.dagId)
+      .where('task_id', '=', target.task.taskId)
+      .where('dataset', '=', incremental)
+      .executeTakeFirst();
+    const value: PinnedWatermark | null =
+      watermark === undefined ? null : { column: watermark.column_name, value: watermark.value };
+    inputs[WATERMARKS_KEY] = { [incremental]: value as unknown as Json };
+  }
+  const names = connectionNames(target.task);
+  const connections: { [name: string]: string } = {};
+  if (names.length > 0) {
+    const file = readConnectionsFile(connectionsFile);
+    for (const name of names) {
+      const entry = file.get(name);
+      if (entry !== undefined) connections[name] = entry.url;
+    }
+    Object.assign(connections, await storedConnectionUrls(db, box(), names));
+  }
+  return {
+    ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
+    ...(Object.keys(connections).length > 0 ? { connections } : {}),
+  };
+}
+
+/**
+ * The version `ref` resolves to for this run and task: the pinned one when the run has
+ * pinned it already (re-runs read the same data), else resolved now and pinned.
+ */
+async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Promise<PinnedInput> {
+  const data = dataDb(db);
+  const parsed = parseRef(ref);
+  const pinned = await data
+    .selectFrom('dataset_run_inputs')
+    .select(['dataset', 'version'])
+    .where('run_pk', '=', target.runPk)
+    .where('task_id', '=', target.task.taskId)
+    .where('ref', '=', ref)
+    .executeTakeFirst();
+  const row = await resolveRef(
+    db,
+    pinned?.version != null ? { name: parsed.name, version: pinned.version } : parsed,
+  ).catch((error: Error) => {
+    throw new UpdraftError(
+      'dataset_input_unavailable',
+      `task '${target.task.taskId}' inlet '${ref}': ${error.message}`,
+      { cause: error },
+    );
+  });
+  if (pinned === undefined) {
+    await data
+      .insertInto('dataset_run_inputs')
+      .values({
+        run_pk: target.runPk,
+        task_id: target.task.taskId,
+        ref,
+        dataset: row.dataset,
+        version: row.version,
+        pinned_at: now,
+      })
+      .onConflict((oc) => oc.columns(['run_pk', 'task_id', 'ref']).doNothing())
+      .execute();
+    await data
+      .insertInto('dataset_lineage')
+      .values({
+        run_pk: target.runPk,
+        dag_id: target.dagId,
+        run_id: target.runId,
+        task_id: target.task.taskId,
+        direction: 'read',
+        dataset: row.dataset,
+        version: row.version,
+        at: now,
+      })
+      .execute();
+  }
+  return { dataset: row.dataset, version: row.version, path: row.path, rows: row.row_count };
+}
+
+async function commit(
+  db: Db,
+  target: HookTarget,
+  effects: readonly AttemptEffect[],
+  storage: DatasetStorage,
+  now: Date,
+): Promise<{ updatedDatasets: string[] }> {
+  const renames: { staging: string; target: string }[] = [];
+  const updated: string[] = [];
+  for (const effect of effects) {
+    if (effect.kind !== DATASET_VERSION_EFFECT) {
+      throw new UpdraftError('effect_unknown', `unknown effect kind '${effect.kind}'`);
+    }
+    const staged = parseStagedVersion(effect.data);
+    await checkStagingOwner(storage, staged, target);
+    const published = await publishVersion(db, target, staged, storage, now);
+    renames.push({ staging: staged.staging, target: published.path });
+    if (!updated.includes(staged.dataset)) updated.push(staged.dataset);
+  }
+  // Files last: everything above can still roll back.
+  for (const rename of renames) await storage.publish(rename.staging, rename.target);
+  return { updatedDatasets: updated };
+}
+
+/** Refuses a staging folder that another attempt wrote (or that is not one). */
+async function checkStagingOwner(
+  storage: DatasetStorage,
+  staged: StagedVersion,
+  target: HookTarget,
+): Promise<void> {
+  const dir = storage.stagingAt(staged.staging);
+  const meta = await readFile(`${dir}.json`, 'utf8')
+    .then((text) => JSON.parse(text) as StagingMeta)
+    .catch(() => null);
+  if (
+    meta === null ||
+    meta.dataset !== staged.dataset ||
+    meta.dagId !== target.dagId ||
+    meta.runId !== target.runId ||
+    meta.taskId !== target.task.taskId ||
+    meta.mapIndex !== target.mapIndex ||
+    meta.tryNumber !== target.tryNumber
+  ) {
+    throw new UpdraftError(
+      'dataset_staging_invalid',
+      `the staged version of dataset '${staged.dataset}' (${staged.staging}) is missing or was not written by this attempt`,
+    );
+  }
+}
+
+/** Registry rows, manifest and alias for one staged version (files are renamed later). */
+async function publishVersion(
+  db: Db,
+  target: HookTarget,
+  staged: StagedVersion,
+  storage: DatasetStorage,
+  now: Date,
+): Promise<{ version: number; path: string }> {
+  const data = dataDb(db);
+  const dataset = staged.dataset;
+  await ensureDataset(data, dataset);
+  await lockDataset(db, dataset);
+  const version = ((await latestVersionNumber(db, dataset)) ?? 0) + 1;
+  const relPath = `${dataset}/v${version}`;
+  const run = await data
+    .selectFrom('dag_runs')
+    .select('version_hash')
+    .where('id', '=', target.runPk)
+    .executeTakeFirst();
+  const pinned = await data
+    .selectFrom('dataset_run_inputs')
+    .select(['dataset', 'version'])
+    .where('run_pk', '=', target.runPk)
+    .where('task_id', '=', target.task.taskId)
+    .execute();
+  const inputs = dedupe([
+    ...pinned.flatMap((p) =>
+      p.version === null ? [] : [{ dataset: p.dataset, version: p.version }],
+    ),
+    ...staged.reads,
+  ]);
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    dataset,
+    version,
+    rowCount: staged.rowCount,
+    bytes: staged.bytes,
+    files: staged.files,
+    schema: staged.schema,
+    producedBy: {
+      dagId: target.dagId,
+      runId: target.runId,
+      taskId: target.task.taskId,
+      mapIndex: target.mapIndex,
+      tryNumber: target.tryNumber,
+    },
+    dataInterval: staged.dataInterval,
+    code: {
+      gitCommit: staged.gitCommit,
+      codeHash: staged.codeHash,
+      dagVersionHash: run?.version_hash ?? null,
+    },
+    inputs,
+    watermark: staged.watermark,
+    createdAt: now.toISOString(),
+  };
+  await data
+    .insertInto('dataset_versions')
+    .values({
+      dataset,
+      version,
+      path: relPath,
+      manifest: JSON.stringify(manifestJson(manifest)),
+      row_count: staged.rowCount,
+      bytes: staged.bytes,
+      file_count: staged.files.length,
+      run_pk: target.runPk,
+      dag_id: target.dagId,
+      run_id: target.runId,
+      task_id: target.task.taskId,
+      try_number: target.tryNumber,
+      blocking_checks_passed: null,
+      created_at: now,
+      deleted_at: null,
+    })
+    .execute();
+  await moveAlias(
+    db,
+    dataset,
+    LATEST,
+    version,
+    {
+      actor: 'updraft',
+      role: null,
+      reason: `committed by ${target.dagId}/${target.runId}/${target.task.taskId} try ${target.tryNumber}`,
+      action: 'commit',
+    },
+    now,
+  );
+  const lineage = {
+    run_pk: target.runPk,
+    dag_id: target.dagId,
+    run_id: target.runId,
+    task_id: target.task.taskId,
+    at: now,
+  };
+  await data
+    .insertInto('dataset_lineage')
+    .values([
+      { ...lineage, direction: 'write' as const, dataset, version },
+      ...staged.reads
+        .filter((r) => !pinned.some((p) => p.dataset === r.dataset && p.version === r.version))
+        .map((r) => ({
+          ...lineage,
+          direction: 'read' as const,
+          dataset: r.dataset,
+          version: r.version,
+        })),
+    ])
+    .execute();
+  if (staged.watermark !== null) {
+    await data
+      .insertInto('dataset_watermarks')
+      .values({
+        dag_id: target.dagId,
+        task_id: target.task.taskId,
+        dataset,
+        column_name: staged.watermark.column,
+        value: staged.watermark.value,
+        version,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(['dag_id', 'task_id', 'dataset']).doUpdateSet({
+          column_name: staged.watermark?.column ?? '',
+          value: staged.watermark?.value ?? '',
+          version,
+          updated_at: now,
+        }),
+      )
+      .execute();
+  }
+  await writeFile(
+    path.join(storage.stagingAt(staged.staging), MANIFEST_FILE),
+    `${JSON.stringify(manifest, null, 2)}\n`,
+  );
+  return { version, path: relPath };
+}
+
+function dedupe(
+  list: { dataset: string; version: number }[],
+): { dataset: string; version: number }[] {
+  const seen = new Set<string>();
+  return list.filter((item) => {
+    const key = `${item.dataset}@${item.version}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * A DuckDB database for one piece of work (an operator run, a compaction), opened
+ * lazily: `@duckdb/node-api` is imported on first use, never at module load, so the
+ * loader and the scheduler (which import the operator registry) never load the native
+ * engine.
+ *
+ * The database is in memory with a memory limit and a spill folder, so a transform
+ * larger than memory spills to disk instead of failing. Errors name what ran (`task
+ * 'x'`, `model 'y'`) and carry DuckDB's own message; aborting the signal interrupts the
+ * running statement.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { TaskFailure } from '../core/errors.ts';
+
+export interface DuckDbOptions {
+  /** DuckDB `memory_limit` (default `1GB`). */
+  memoryLimit?: string;
+  /** Worker threads (default: DuckDB's choice, one per core). */
+  threads?: number;
+  /** Folder for spilled data (default: DuckDB's `.tmp` next to the process). */
+  tempDirectory?: string;
+  /** Interrupts the running statement when aborted. */
+  signal?: AbortSignal;
+}
+
+/** One in-memory DuckDB database with one or more connections. */
+export class DuckDbSession {
+  private readonly connections: DuckDBConnection[] = [];
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly main: DuckDBConnection,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.connections.push(main);
+    signal?.addEventListener('abort', this.interrupt, { once: true });
+  }
+
+  /** Opens an in-memory database with `options`. */
+  static async open(options: DuckDbOptions = {}): Promise<DuckDbSession> {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const config: Record<string, string> = {
+      memory_limit: options.memoryLimit ?? '1GB',
+      // Parquet written in parallel need not keep row order; keeps memory bounded.
+      preserve_insertion_order: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    };
+    if (options.threads !== undefined) config.threads = String(options.threads);
+    if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const main = await instance.connect();
+    return new DuckDbSession(instance, main, options.signal);
+  }
+
+  /** Another connection to the same database (for statements run in parallel). */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    this.connections.push(connection);
+    return connection;
+  }
+
+  /** Runs `sql` (one or more statements) on `connection` (default the main one). */
+  async run(sql: string, what: string, connection = this.main): Promise<void> {
+    try {
+      await connection.run(sql);
+    } catch (error) {
+      throw this.failure(error, what);
+    }
+  }
+
+  /** Runs a query and returns its rows as JSON-safe objects (bigints as strings). */
+  async rows(
+    sql: string,
+    what: string,
+    connection = this.main,
+  ): Promise<Record<string, unknown>[]> {
+    try {
+      const reader = await connection.runAndReadAll(sql);
+      return reader.getRowObjectsJson();
+    } catch (error) {
+      throw this.failure(error, what);
+    }
+  }
+
+  /** Closes every connection and the database. */
+  close(): void {
+    this.signal?.removeEventListener('abort', this.interrupt);
+    for (const connection of this.connections) connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private readonly interrupt = () => {
+    for (const connection of this.connections) connection.interrupt();
+  };
+
+  private failure(error: unknown, what: string): Error {
+    if (this.signal?.aborted) return this.signal.reason as Error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new TaskFailure(`${what}: DuckDB error: ${message}`, { cause: error });
+  }
+}
+
+/** `text` as a DuckDB string literal. */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** `name` as a quoted DuckDB/PostgreSQL identifier. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A `read_parquet` over every Parquet file of the version folder `dir`. */
+export function readParquetSql(dir: string): string {
+  return `read_parquet(${sqlString(`${dir}/*.parquet`)})`;
+}

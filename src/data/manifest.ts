@@ -1,0 +1,60 @@
+/**
+ * The manifest of a dataset version: `manifest.json` in the version folder, and the
+ * `manifest` column of its registry row. It tells any reader what the Parquet files
+ * hold and where they came from, without the metadata store.
+ */
+import type { Json } from '../core/dag-spec.ts';
+
+export const MANIFEST_FORMAT = 'updraft.dataset.v1';
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface ManifestFile {
+  /** File name inside the version folder. */
+  path: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ManifestColumn {
+  name: string;
+  /** DuckDB type (`BIGINT`, `VARCHAR`, `TIMESTAMP WITH TIME ZONE`, ...). */
+  type: string;
+  nullable: boolean;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  dataset: string;
+  version: number;
+  rowCount: number;
+  bytes: number;
+  files: ManifestFile[];
+  schema: ManifestColumn[];
+  producedBy: {
+    dagId: string;
+    runId: string;
+    taskId: string;
+    mapIndex: number;
+    tryNumber: number;
+  };
+  dataInterval: { start: string; end: string };
+  code: {
+    /** Git commit of the pipeline's folder when it is in a repository. */
+    gitCommit: string | null;
+    /** Hash of the bundled pipeline code. */
+    codeHash: string;
+    /** Version hash of the DAG spec the run used. */
+    dagVersionHash: string | null;
+  };
+  /** Versions the producing task read. */
+  inputs: { dataset: string; version: number }[];
+  /** High-water mark of an incremental extract. */
+  watermark: { column: string; value: string } | null;
+  createdAt: string;
+}
+
+/** The manifest as JSON (for effects and the registry). */
+export function manifestJson(manifest: Manifest): Json {
+  return manifest as unknown as Json;
+}

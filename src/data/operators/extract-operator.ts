@@ -1,0 +1,222 @@
+/**
+ * The `extract` operator: a PostgreSQL query or table into a new dataset version,
+ * streamed with `COPY ... TO STDOUT` into a CSV file on disk and converted to Parquet
+ * by DuckDB under a memory limit, so memory stays bounded whatever the row count.
+ * Column types come from PostgreSQL's own description of the query.
+ *
+ * Incremental mode (`incremental.column`): only rows with `column` above the stored
+ * watermark are read; the new watermark (the maximum of `column` in the version) is
+ * stored per DAG, task and dataset when the version commits — never before, so a failed
+ * attempt re-reads the same rows.
+ *
+ * The `snapshot` operator shares this path for a connection's query or table, and
+ * snapshots a DuckDB query over the task's inlets otherwise.
+ */
+import path from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { TaskFailure } from '../../core/errors.ts';
+import type { Operator, OperatorContext } from '../../operators/operator.ts';
+import { DuckDbSession, sqlIdentifier, sqlString } from '../duckdb-session.ts';
+import {
+  connectPostgres,
+  copyQueryToCsv,
+  duckTypeOf,
+  type PgField,
+  qualifiedName,
+  sqlFailure,
+} from '../postgres-source.ts';
+import { withScratch } from '../scratch.ts';
+import { type StagedSummary, stageQuery } from '../stage-version.ts';
+import { createInputViews, pinnedWatermark } from '../task-inputs.ts';
+
+const sourceFields = {
+  connection: Type.String({
+    minLength: 1,
+    description:
+      'Name of a PostgreSQL connection (stored, in the connections file, or UPDRAFT_CONN_<NAME>).',
+  }),
+  query: Type.Optional(
+    Type.String({ minLength: 1, description: 'SELECT to read (give query or table).' }),
+  ),
+  table: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Table (or view) to read in full, optionally schema-qualified (give query or table).',
+    }),
+  ),
+  dataset: Type.String({ minLength: 1, description: 'Dataset that gets the new version.' }),
+  memoryLimit: Type.String({
+    default: '512MB',
+    description:
+      "DuckDB memory limit for the conversion (default '512MB'); larger data spills to disk.",
+  }),
+};
+
+export const extractConfigSchema = Type.Object(
+  {
+    ...sourceFields,
+    incremental: Type.Optional(
+      Type.Object(
+        {
+          column: Type.String({
+            minLength: 1,
+            description: 'Column that only grows (an id, an updated_at).',
+          }),
+          initial: Type.Optional(
+            Type.String({
+              description: 'Watermark before the first run (default: read every row).',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Read only rows above the stored watermark.' },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'Extracts a PostgreSQL query or table into a dataset version, streamed.',
+  },
+);
+
+export type ExtractConfig = Static<typeof extractConfigSchema>;
+
+/** Streams a PostgreSQL source into a staged version of `config.dataset`. */
+export async function extractToDataset(
+  ctx: OperatorContext,
+  config: Static<typeof extractConfigSchema>,
+): Promise<StagedSummary & { watermark: string | null }> {
+  if ((config.query === undefined) === (config.table === undefined)) {
+    throw new TaskFailure(`task '${ctx.taskId}': give exactly one of 'query' and 'table'`, {
+      retry: false,
+    });
+  }
+  const pgSession = await connectPostgres(ctx, config.connection);
+  try {
+    const { client } = pgSession;
+    let source = config.query ?? `select * from ${qualifiedName(config.table ?? '')}`;
+    const incremental = config.incremental;
+    const stored = pinnedWatermark(ctx, config.dataset);
+    if (incremental !== undefined) {
+      const low = stored?.column === incremental.column ? stored.value : incremental.initial;
+      source =
+        `select * from (${source}) as updraft_source` +
+        (low === undefined
+          ? ''
+          : ` where ${sqlIdentifier(incremental.column)} > ${client.escapeLiteral(low)}`);
+      ctx.log.info('incremental extract', { column: incremental.column, above: low ?? null });
+    }
+    const described = await client
+      .query(`select * from (${source}) as updraft_described limit 0`)
+      .catch((error: unknown) => {
+        throw sqlFailure(ctx, `SQL error on connection '${config.connection}'`, error);
+      });
+    const fields = described.fields as PgField[];
+    if (incremental !== undefined && !fields.some((f) => f.name === incremental.column)) {
+      throw new TaskFailure(
+        `task '${ctx.taskId}': incremental column '${incremental.column}' is not among the columns of the source (${fields.map((f) => f.name).join(', ')})`,
+        { retry: false },
+      );
+    }
+    return await withScratch(ctx, async (dir) => {
+      const csv = path.join(dir, 'extract.csv');
+      const started = Date.now();
+      await copyQueryToCsv(client, source, csv).catch((error: unknown) => {
+        throw sqlFailure(ctx, `extracting from connection '${config.connection}'`, error);
+      });
+      await pgSession.close();
+      const columns = fields
+        .map((f) => `${sqlString(f.name)}: ${sqlString(duckTypeOf(f))}`)
+        .join(', ');
+      const session = await DuckDbSession.open({
+        memoryLimit: config.memoryLimit,
+        tempDirectory: path.join(dir, 'spill'),
+        signal: ctx.signal,
+      });
+      try {
+        const summary = await stageQuery(
+          ctx,
+          session,
+          config.dataset,
+          `select * from read_csv(${sqlString(csv)}, columns = {${columns}}, header = false, ` +
+            `auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false)`,
+          incremental === undefined ? {} : { watermarkColumn: incremental.column },
+        );
+        ctx.log.info('extract done', { rows: summary.rows, ms: Date.now() - started });
+        return { ...summary, watermark: null };
+      } finally {
+        session.close();
+      }
+    });
+  } finally {
+    await pgSession.close();
+  }
+}
+
+export const extractOperator: Operator<ExtractConfig> = {
+  name: 'extract',
+  description:
+    'Streams a PostgreSQL query or table into a new dataset version (optionally incremental).',
+  configSchema: extractConfigSchema,
+  async run(config, ctx) {
+    const { watermark: _, ...summary } = await extractToDataset(ctx, config);
+    return summary;
+  },
+};
+
+export const snapshotConfigSchema = Type.Object(
+  {
+    connection: Type.Optional(sourceFields.connection),
+    query: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Query to snapshot: PostgreSQL SQL with a connection, else DuckDB SQL over the inlets (each a view named after its dataset).',
+      }),
+    ),
+    table: sourceFields.table,
+    dataset: sourceFields.dataset,
+    memoryLimit: sourceFields.memoryLimit,
+  },
+  {
+    additionalProperties: false,
+    description: "Writes a query's result or a table as a new dataset version.",
+  },
+);
+
+export type SnapshotConfig = Static<typeof snapshotConfigSchema>;
+
+export const snapshotOperator: Operator<SnapshotConfig> = {
+  name: 'snapshot',
+  description:
+    'Writes a query or table (PostgreSQL, or DuckDB over the inlets) as a new dataset version.',
+  configSchema: snapshotConfigSchema,
+  async run(config, ctx) {
+    if (config.connection !== undefined) {
+      const { watermark: _, ...summary } = await extractToDataset(ctx, {
+        ...config,
+        connection: config.connection,
+      });
+      return summary;
+    }
+    if ((config.query === undefined) === (config.table === undefined)) {
+      throw new TaskFailure(`task '${ctx.taskId}': give exactly one of 'query' and 'table'`, {
+        retry: false,
+      });
+    }
+    return withScratch(ctx, async (dir) => {
+      const session = await DuckDbSession.open({
+        memoryLimit: config.memoryLimit,
+        tempDirectory: path.join(dir, 'spill'),
+        signal: ctx.signal,
+      });
+      try {
+        const reads = await createInputViews(ctx, session);
+        const query = config.query ?? `select * from ${sqlIdentifier(config.table ?? '')}`;
+        return await stageQuery(ctx, session, config.dataset, query, { reads });
+      } finally {
+        session.close();
+      }
+    });
+  },
+};

@@ -1,0 +1,192 @@
+/**
+ * PostgreSQL for data operators (worker side): opening a client on a named connection,
+ * mapping column types between PostgreSQL and DuckDB, and the two bulk paths —
+ * `COPY (query) TO STDOUT` into a CSV file and a CSV file into `COPY table FROM STDIN` —
+ * streamed with back-pressure, so memory stays bounded whatever the row count.
+ * `pg` and `pg-copy-streams` are imported on first use.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { TaskFailure } from '../core/errors.ts';
+import type { OperatorContext } from '../operators/operator.ts';
+
+const POSTGRES_TYPES = new Set(['postgres', 'postgresql']);
+
+/** A client on a named connection; `close` ends it (idempotent). */
+export interface PostgresSession {
+  client: pg.Client;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a client on connection `name` (a `postgres://` URL); fails clearly (naming the
+ * task and connection, never the URL) otherwise. Aborting the attempt ends the client.
+ */
+export async function connectPostgres(
+  ctx: OperatorContext,
+  name: string,
+): Promise<PostgresSession> {
+  let info: ReturnType<OperatorContext['connection']>;
+  try {
+    info = ctx.connection(name);
+  } catch (error) {
+    throw new TaskFailure(`task '${ctx.taskId}': ${(error as Error).message}`, {
+      retry: false,
+      cause: error,
+    });
+  }
+  if (!POSTGRES_TYPES.has(info.type)) {
+    throw new TaskFailure(
+      `task '${ctx.taskId}': connection '${name}' is a '${info.type}' connection; this operator needs a postgres:// connection`,
+      { retry: false },
+    );
+  }
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client({
+    connectionString: info.url,
+    application_name: `updraft:${ctx.dagId}.${ctx.taskId}`,
+  });
+  client.on('error', () => {}); // reported by the failing query
+  try {
+    await client.connect();
+    // Text forms both sides agree on: ISO dates in UTC, exact floats, hex bytea.
+    await client.query(
+      "set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set bytea_output = 'hex'; set intervalstyle = 'iso_8601'",
+    );
+  } catch (error) {
+    await client.end().catch(() => {});
+    const where = `${info.host}${info.port === null ? '' : `:${info.port}`}`;
+    throw new TaskFailure(
+      `task '${ctx.taskId}': cannot connect to connection '${name}' (${where}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let ended: Promise<void> | undefined;
+  const close = () => {
+    ended ??= client.end().catch(() => {});
+    return ended;
+  };
+  const onAbort = () => void close();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    client,
+    close: () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      return close();
+    },
+  };
+}
+
+/** A SQL error as a task failure naming the task and the database's message. */
+export function sqlFailure(ctx: OperatorContext, what: string, error: unknown): Error {
+  if (ctx.signal.aborted) return ctx.signal.reason as Error;
+  const e = error as Error & { position?: string; detail?: string; hint?: string };
+  const extra = [e.detail, e.hint && `hint: ${e.hint}`].filter(Boolean).join('; ');
+  return new TaskFailure(
+    `task '${ctx.taskId}': ${what}: ${e.message}${extra ? ` (${extra})` : ''}`,
+    { cause: error },
+  );
+}
+
+/** A column as `fields` of a pg result describe it. */
+export interface PgField {
+  name: string;
+  dataTypeID: number;
+  dataTypeModifier: number;
+}
+
+/** The DuckDB type that reads PostgreSQL's CSV text of a column of type `oid` exactly. */
+export function duckTypeOf(field: PgField): string {
+  switch (field.dataTypeID) {
+    case 16:
+      return 'BOOLEAN';
+    case 20:
+      return 'BIGINT';
+    case 21:
+      return 'SMALLINT';
+    case 23:
+      return 'INTEGER';
+    case 26:
+      return 'UBIGINT';
+    case 700:
+      return 'FLOAT';
+    case 701:
+      return 'DOUBLE';
+    case 1700: {
+      if (field.dataTypeModifier < 4) return 'VARCHAR'; // unconstrained numeric: keep every digit
+      const precision = ((field.dataTypeModifier - 4) >> 16) & 0xffff;
+      const scale = (field.dataTypeModifier - 4) & 0xffff;
+      return precision <= 38 ? `DECIMAL(${precision},${scale})` : 'VARCHAR';
+    }
+    case 1082:
+      return 'DATE';
+    case 1083:
+      return 'TIME';
+    case 1114:
+      return 'TIMESTAMP';
+    case 1184:
+      return 'TIMESTAMPTZ';
+    case 2950:
+      return 'UUID';
+    default:
+      return 'VARCHAR'; // text, json, arrays, intervals, enums, ...: their text form
+  }
+}
+
+/** The PostgreSQL type for a DuckDB column type (tables created by `load`). */
+export function postgresTypeOf(duckType: string): string {
+  const type = duckType.toUpperCase();
+  if (/^DECIMAL\(\d+,\d+\)$/.test(type)) return type.replace('DECIMAL', 'numeric');
+  const map: Record<string, string> = {
+    BOOLEAN: 'boolean',
+    TINYINT: 'smallint',
+    SMALLINT: 'smallint',
+    INTEGER: 'integer',
+    BIGINT: 'bigint',
+    HUGEINT: 'numeric',
+    UTINYINT: 'smallint',
+    USMALLINT: 'integer',
+    UINTEGER: 'bigint',
+    UBIGINT: 'numeric',
+    FLOAT: 'real',
+    DOUBLE: 'double precision',
+    DATE: 'date',
+    TIME: 'time',
+    TIMESTAMP: 'timestamp',
+    'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+    UUID: 'uuid',
+    BLOB: 'bytea',
+  };
+  return map[type] ?? 'text';
+}
+
+/** Streams `COPY (query) TO STDOUT` as CSV into `file`. */
+export async function copyQueryToCsv(
+  client: pg.Client,
+  query: string,
+  file: string,
+): Promise<void> {
+  const { to } = await import('pg-copy-streams');
+  const source = client.query(to(`copy (${query}) to stdout with (format csv)`));
+  await pipeline(source, createWriteStream(file));
+}
+
+/** Streams the CSV `file` into `COPY <target> FROM STDIN`. */
+export async function copyCsvIntoTable(
+  client: pg.Client,
+  target: string,
+  file: string,
+): Promise<void> {
+  const { from } = await import('pg-copy-streams');
+  const sink = client.query(from(`copy ${target} from stdin with (format csv)`));
+  await pipeline(createReadStream(file), sink);
+}
+
+/** A PostgreSQL identifier, possibly schema-qualified (`sales.orders`), quoted. */
+export function qualifiedName(name: string): string {
+  return name
+    .split('.')
+    .map((part) => `"${part.replaceAll('"', '""')}"`)
+    .join('.');
+}

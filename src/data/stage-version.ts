@@ -1,0 +1,147 @@
+/**
+ * Writes a new dataset version from a DuckDB query into a staging folder (worker side)
+ * and reports it as a `dataset_version` effect. Parquet files of at most
+ * `STAGED_FILE_BYTES` each (zstd), with row counts, sizes and SHA-256 checksums for the
+ * manifest. Nothing becomes visible until the attempt's success is committed.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { OperatorContext } from '../operators/operator.ts';
+import { type DuckDbSession, readParquetSql, sqlIdentifier, sqlString } from './duckdb-session.ts';
+import { datasetVersionEffect, type StagedVersion } from './effects.ts';
+import { gitCommitOf } from './git-commit.ts';
+import type { ManifestColumn, ManifestFile } from './manifest.ts';
+import { assertDatasetName } from './names.ts';
+import { LocalDatasetStorage } from './storage.ts';
+import { datasetsRootOf } from './task-inputs.ts';
+
+/** Target size of one Parquet file of a version. */
+export const STAGED_FILE_BYTES = '256MB';
+
+export interface StageOptions {
+  /** Column whose maximum becomes the new watermark (incremental extract). */
+  watermarkColumn?: string;
+  /** Versions read beyond the task's pinned inlets (for lineage). */
+  reads?: { dataset: string; version: number }[];
+  /** Run before the copy, e.g. to create the views the query uses. */
+  what?: string;
+}
+
+/** Summary of a staged version (also the operators' task result). */
+export type StagedSummary = {
+  dataset: string;
+  rows: number;
+  bytes: number;
+  files: number;
+};
+
+/** Copies `query`'s rows into a staging folder and adds the effect that publishes them. */
+export async function stageQuery(
+  ctx: OperatorContext,
+  session: DuckDbSession,
+  dataset: string,
+  query: string,
+  options: StageOptions = {},
+): Promise<StagedSummary> {
+  assertDatasetName(dataset);
+  const storage = new LocalDatasetStorage(datasetsRootOf(ctx));
+  const { key } = ctx.attempt;
+  const staged = await storage.createStaging({
+    dataset,
+    dagId: key.dagId,
+    runId: key.runId,
+    taskId: key.taskId,
+    mapIndex: key.mapIndex,
+    tryNumber: key.tryNumber,
+    createdAt: new Date().toISOString(),
+  });
+  const what = options.what ?? `task '${key.taskId}' writing dataset '${dataset}'`;
+  await session.run(
+    `copy (${query}) to ${sqlString(staged.dir)} ` +
+      `(format parquet, compression zstd, file_size_bytes '${STAGED_FILE_BYTES}', filename_pattern 'part-{i}')`,
+    what,
+  );
+  const described = await describeFolder(session, staged.dir, what);
+  let watermark: StagedVersion['watermark'] = null;
+  if (options.watermarkColumn !== undefined) {
+    const [row] = await session.rows(
+      `select max(${sqlIdentifier(options.watermarkColumn)})::varchar as value from ${readParquetSql(staged.dir)}`,
+      what,
+    );
+    const value = row?.value;
+    if (typeof value === 'string') watermark = { column: options.watermarkColumn, value };
+  }
+  const version: StagedVersion = {
+    dataset,
+    staging: staged.rel,
+    ...described,
+    reads: options.reads ?? [],
+    watermark,
+    gitCommit: await gitCommitOf(path.dirname(ctx.attempt.fileloc)),
+    codeHash: ctx.attempt.codeHash,
+    dataInterval: {
+      start: ctx.dataIntervalStart.toISOString(),
+      end: ctx.dataIntervalEnd.toISOString(),
+    },
+  };
+  ctx.addEffect(datasetVersionEffect(version));
+  ctx.log.info(`staged a new version of dataset '${dataset}'`, {
+    dataset,
+    rows: version.rowCount,
+    bytes: version.bytes,
+    files: version.files.length,
+  });
+  return { dataset, rows: version.rowCount, bytes: version.bytes, files: version.files.length };
+}
+
+/** Files (with checksums), schema, row count and size of the Parquet files in `dir`. */
+export async function describeFolder(
+  session: DuckDbSession,
+  dir: string,
+  what: string,
+): Promise<{ files: ManifestFile[]; schema: ManifestColumn[]; rowCount: number; bytes: number }> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.parquet')).sort();
+  const counts = new Map<string, number>();
+  for (const row of await session.rows(
+    `select file_name, num_rows from parquet_file_metadata(${sqlString(`${dir}/*.parquet`)})`,
+    what,
+  )) {
+    counts.set(path.basename(String(row.file_name)), Number(row.num_rows));
+  }
+  const files: ManifestFile[] = [];
+  for (const name of names) {
+    const full = path.join(dir, name);
+    files.push({
+      path: name,
+      rows: counts.get(name) ?? 0,
+      bytes: (await stat(full)).size,
+      sha256: await sha256File(full),
+    });
+  }
+  const schema = (await session.rows(`describe select * from ${readParquetSql(dir)}`, what)).map(
+    (row) => ({
+      name: String(row.column_name),
+      type: String(row.column_type),
+      nullable: row.null !== 'NO',
+    }),
+  );
+  return {
+    files,
+    schema,
+    rowCount: files.reduce((sum, f) => sum + f.rows, 0),
+    bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+  };
+}
+
+/** SHA-256 of a file, streamed. */
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
