@@ -295,6 +295,28 @@ export class QueueExecutor implements Executor {
     return this.stopped;
   }
 
+  /**
+   * Stops reading reports and closes the connections WITHOUT cancelling anything: the
+   * attempts go on on their workers, and their reports wait in this instance's stream
+   * for the next executor with the same `instanceId`, which takes them over with
+   * `reconcile`. For a scheduler that restarts (an upgrade) while workers keep running.
+   * No event is emitted after it resolves.
+   */
+  detach(): Promise<void> {
+    this.listener = () => {};
+    this.stopped ??= this.closeConnections();
+    return this.stopped;
+  }
+
+  private async closeConnections(): Promise<void> {
+    this.cancelTick?.();
+    this.phase = 'stopped';
+    this.reader?.disconnect();
+    await this.reading;
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await this.redis?.quit().catch(() => this.redis?.disconnect());
+  }
+
   private async shutdown(): Promise<void> {
     if (this.phase === 'new') {
       this.phase = 'stopped';
@@ -315,12 +337,7 @@ export class QueueExecutor implements Executor {
       await drained;
       giveUp();
     }
-    this.cancelTick?.();
-    this.phase = 'stopped';
-    this.reader?.disconnect();
-    await this.reading;
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-    await this.redis?.quit().catch(() => this.redis?.disconnect());
+    await this.closeConnections();
     await new Promise<void>((resolve) => queueMicrotask(resolve));
   }
 
