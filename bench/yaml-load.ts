@@ -169,7 +169,9 @@ export async function yamlLoad(): Promise<Figure[]> {
     const reload = monotonicMs() - t0;
     const reparsed = reloadSource.parsedCount - parsedBefore;
     if (changed?.fileloc !== target || !changed.dags[0]?.spec.description?.endsWith('v2')) {
-      throw new Error(`the changed file was not re-loaded: ${JSON.stringify(changed)?.slice(0, 300)}`);
+      throw new Error(
+        `the changed file was not re-loaded: ${JSON.stringify(changed)?.slice(0, 300)}`,
+      );
     }
     progress(NAME, `one changed file re-loaded: ${ms(reload)} (${reparsed} file(s) parsed again)`);
     const peak = process.resourceUsage().maxRSS * 1024;

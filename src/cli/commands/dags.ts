@@ -12,6 +12,7 @@ import { EXIT_FAILED } from '../errors.ts';
 import { isoTime, painter, paintState, printJson, printTable, say } from '../output.ts';
 import { choiceArg, integerArg, isoDateArg, parseJsonOption } from '../parse.ts';
 import { printRunDetail, waitForRun } from '../watch-run.ts';
+import { registerCheckCommands } from './dags-checks.ts';
 
 const JSON_HELP = 'print JSON instead of a table';
 
@@ -246,6 +247,8 @@ export function registerDagCommands(program: Command): void {
         }
       });
     });
+
+  registerCheckCommands(dags);
 }
 
 function dagRow(dag: DagSummary, paint: ReturnType<typeof painter>): string[] {

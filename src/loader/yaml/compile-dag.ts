@@ -60,6 +60,8 @@ export interface CompiledDag {
   issues: SpecIssue[];
   /** The DAG as resolved: templates, expansion, defaults and environment applied. */
   resolved: YamlMap;
+  /** Points issues about the built DAG at its YAML; undefined when it was not built. */
+  locator: DagLocator | undefined;
 }
 
 /** What compiling a DAG needs besides the DAG itself. */
@@ -168,9 +170,10 @@ export function compileDag(
   const all = [...problems, ...[...own, ...issues].filter((issue) => !failed.has(issue.taskId))];
   return {
     dagId,
-    dag: all.length > 0 && problems.length > 0 ? undefined : built,
+    dag: problems.length > 0 ? undefined : built,
     issues: all,
     resolved,
+    locator: problems.length > 0 ? undefined : locator,
   };
 }
 
