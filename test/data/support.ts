@@ -1,0 +1,197 @@
+/**
+ * The data layer's test harness: a real store (PGlite or PostgreSQL, from
+ * `test/support/stores.ts`), the data hooks over it, dataset storage in the store's
+ * home, and attempts run through the real task runner (`runAttempt`) — prepare in one
+ * transaction, run, commit the effects in another, as the scheduler does.
+ * `openSourceDatabase` gives a fresh PostgreSQL database for operators to read and write.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { TaskSpec } from '../../src/core/dag-spec.ts';
+import { createDataHooks } from '../../src/data/attempt-hooks.ts';
+import { StoreDatasetOperations } from '../../src/data/dataset-operations.ts';
+import { SecretBox } from '../../src/data/secret-box.ts';
+import { datasetsRootForHome, LocalDatasetStorage } from '../../src/data/storage.ts';
+import type { AttemptOutcome, AttemptRequest } from '../../src/executor/executor.ts';
+import { runAttempt } from '../../src/executor/task-runner.ts';
+import type { AttemptHooks, HookTarget } from '../../src/scheduler/attempt-hooks.ts';
+import { type TaskInput, taskSpec } from '../support/specs.ts';
+import type { StoreBackend, TestStore } from '../support/stores.ts';
+
+export const TEST_SECRET_KEY = 'test-key-0123456789abcdef';
+
+export interface DataHarness extends TestStore {
+  hooks: AttemptHooks;
+  ops: StoreDatasetOperations;
+  storage: LocalDatasetStorage;
+  datasetsRoot: string;
+  /** Folder of the fake pipeline file (operators resolve relative paths against it). */
+  pipelineDir: string;
+  secrets: SecretBox;
+  /** Inserts a run of `dagId`; returns its primary key. */
+  createRun(dagId: string, runId: string, state?: string): Promise<number>;
+  /** Prepares, runs and commits one attempt; see `runTask`. */
+  runTask(run: RunRef, task: TaskInput, options?: RunTaskOptions): Promise<TaskRun>;
+}
+
+export interface RunRef {
+  runPk: number;
+  dagId: string;
+  runId: string;
+}
+
+export interface RunTaskOptions {
+  tryNumber?: number;
+  /** Aborts the attempt (a kill) with this signal. */
+  signal?: AbortSignal;
+  /** Skip the commit (the attempt "died" before its success was recorded). */
+  commit?: boolean;
+}
+
+export interface TaskRun {
+  outcome: AttemptOutcome;
+  task: TaskSpec;
+  updatedDatasets: string[];
+}
+
+/** A harness on a fresh store of `backend`. */
+export async function openDataHarness(backend: StoreBackend): Promise<DataHarness> {
+  const test = await backend.open();
+  const datasetsRoot = datasetsRootForHome(test.home);
+  const storage = new LocalDatasetStorage(datasetsRoot);
+  const secrets = SecretBox.fromEnv({ UPDRAFT_SECRET_KEY: TEST_SECRET_KEY });
+  const connectionsFile = path.join(test.home, 'connections.yaml');
+  const hooks = createDataHooks({ home: test.home, storage, secrets, connectionsFile });
+  const ops = new StoreDatasetOperations({
+    store: test.store,
+    storage,
+    secrets: () => secrets,
+    connectionsFile,
+  });
+  const pipelineDir = path.join(test.home, 'pipelines');
+  mkdirSync(pipelineDir, { recursive: true });
+  writeFileSync(path.join(pipelineDir, 'etl.ts'), '// the harness runs operators, not this file\n');
+  let attempts = 0;
+
+  const harness: DataHarness = {
+    ...test,
+    hooks,
+    ops,
+    storage,
+    datasetsRoot,
+    pipelineDir,
+    secrets,
+    async createRun(dagId, runId, state = 'running') {
+      const now = new Date();
+      const row = await test.store.db
+        .insertInto('dag_runs')
+        .values({
+          dag_id: dagId,
+          run_id: runId,
+          run_type: 'manual',
+          state: state as 'running',
+          logical_date: now,
+          data_interval_start: now,
+          data_interval_end: now,
+          run_after: now,
+          params: '{}',
+          version_hash: 'test-version',
+          backfill_id: null,
+          queued_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    },
+    async runTask(run, input, options = {}) {
+      const task = taskSpec(input);
+      const tryNumber = options.tryNumber ?? 1;
+      const target: HookTarget = { ...run, task, mapIndex: -1, tryNumber };
+      const prepared = hooks.needsPreparation(task)
+        ? await test.store.transaction((tx) => hooks.prepareAttempt(tx, target))
+        : {};
+      const request: AttemptRequest = {
+        key: { dagId: run.dagId, runId: run.runId, taskId: task.taskId, mapIndex: -1, tryNumber },
+        fileloc: path.join(pipelineDir, 'etl.ts'),
+        codeHash: 'test-code',
+        task,
+        context: {
+          runType: 'manual',
+          logicalDate: '2026-01-01T00:00:00.000Z',
+          dataIntervalStart: '2026-01-01T00:00:00.000Z',
+          dataIntervalEnd: '2026-01-02T00:00:00.000Z',
+          params: {},
+          maxTries: 1,
+          upstreamResults: {},
+          ...prepared,
+        },
+        logPath: path.join(test.home, 'logs', `${task.taskId}-${++attempts}.log`),
+        datasetsRoot,
+      };
+      const outcome = await runAttempt(request, {
+        signal: options.signal ?? new AbortController().signal,
+        abortGraceMs: 10_000,
+      });
+      let updatedDatasets: string[] = [];
+      if (outcome.outcome === 'success' && outcome.effects && options.commit !== false) {
+        const effects = outcome.effects;
+        updatedDatasets = (
+          await test.store.transaction((tx) => hooks.commitEffects(tx, target, effects))
+        ).updatedDatasets;
+      }
+      return { outcome, task, updatedDatasets };
+    },
+  };
+  return harness;
+}
+
+const ADMIN_URL =
+  process.env.UPDRAFT_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+
+export interface SourceDatabase {
+  url: string;
+  client: pg.Client;
+  close(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database on the test server, dropped on close. */
+export async function openSourceDatabase(): Promise<SourceDatabase> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  const name = `updraft_src_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return {
+    url: url.toString(),
+    client,
+    async close() {
+      await client.end();
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Rows of a dataset version, read back with DuckDB (as any Parquet reader would). */
+export async function readVersionRows(
+  folder: string,
+  orderBy = '1',
+): Promise<Record<string, unknown>[]> {
+  const { DuckDbSession, readParquetSql } = await import('../../src/data/duckdb-session.ts');
+  const session = await DuckDbSession.open();
+  try {
+    return await session.rows(
+      `select * from ${readParquetSql(folder)} order by ${orderBy}`,
+      'test',
+    );
+  } finally {
+    session.close();
+  }
+}
