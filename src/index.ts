@@ -14,6 +14,7 @@ export type {
   Dependable,
   DependencyNode,
   GroupOptions,
+  MapOverOptions,
   OperatorConfig,
   ShellTaskConfig,
   TaskDefaults,
@@ -23,13 +24,14 @@ export type {
   TaskScope,
   Upstream,
 } from './authoring/types.ts';
-export type { DagSpec, Json, JsonSchema, TaskSpec } from './core/dag-spec.ts';
+export type { DagSpec, Json, JsonSchema, MapOver, TaskSpec } from './core/dag-spec.ts';
 export type { Duration } from './core/duration.ts';
 export type { SpecIssue } from './core/errors.ts';
 export { SkipTask, TaskFailure } from './core/errors.ts';
 export type {
   ConnectionInfo,
   TaskContext,
+  TaskEffect,
   TaskFunction,
   TaskLogger,
 } from './core/task-context.ts';

@@ -17,6 +17,7 @@ import { loadPipelines } from './loader/load-pipelines.ts';
 import { type Logger, silentLogger } from './observability/logger.ts';
 import type { Operations } from './ops/operations.ts';
 import { StoreOperations } from './ops/store-operations.ts';
+import type { AttemptHooks } from './scheduler/attempt-hooks.ts';
 import { Scheduler, type SchedulerStatus } from './scheduler/scheduler.ts';
 import { removeDagFile, syncDagFile } from './store/queries/dags.ts';
 import { type Db, openStore, type Store } from './store/store.ts';
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   scheduler: boolean;
   /** Sync the pipelines folder into the store once (default: one-shot on the embedded store). */
   syncPipelines?: boolean | undefined;
+  /** Attempt hooks (inputs and outputs of the data layer); default none. */
+  hooks?: AttemptHooks | null;
 }
 
 export interface Runtime {
@@ -108,6 +111,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       clock,
       log,
       logsDir,
+      datasetsDir: path.join(home, 'datasets'),
+      hooks: options.hooks ?? null,
       parallelism: options.parallelism,
       housekeepingMs: options.housekeepingMs,
       pausedOnCreation,

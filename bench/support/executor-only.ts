@@ -80,6 +80,7 @@ export async function startExecutorOnly(
           upstreamResults: {},
         },
         logPath: path.join(options.home, 'logs', spec.dagId, runId, `${taskId}.log`),
+        datasetsRoot: path.join(options.home, 'datasets'),
       };
     },
     run(request) {

@@ -45,13 +45,31 @@ export interface TaskContext {
   ds: string;
   /** Validated run parameters with defaults applied. */
   params: { [key: string]: Json };
-  /** Results of direct upstream tasks, by task id. */
+  /** Results of direct upstream tasks, by task id (a mapped task's: the list of its results). */
   upstream: { [taskId: string]: Json };
+  /** Input datasets pinned for this run by the data layer (from the task's `inlets`), by name. */
+  inputs: { [name: string]: Json };
+  /** Index of this instance of a mapped task (0, 1, ...); -1 for an unmapped task. */
+  mapIndex: number;
+  /** The item this instance of a mapped task runs for; undefined for an unmapped task. */
+  item: Json | undefined;
   log: TaskLogger;
   /** Looks up a connection by name; throws naming the env var to set when missing. */
   connection(name: string): ConnectionInfo;
   /** Aborted when the attempt is cancelled or times out; pass it to fetch, child processes, ... */
   signal: AbortSignal;
+  /**
+   * Records an effect for the engine to commit with the attempt's success, in the same
+   * transaction (a dataset version staged by the data layer). Effects of an attempt that
+   * does not succeed are never committed. For operator and library authors.
+   */
+  addEffect(effect: TaskEffect): void;
+}
+
+/** An effect (see `addEffect`): `kind` selects who commits it; `data` is theirs. */
+export interface TaskEffect {
+  kind: string;
+  data: Json;
 }
 
 /** The function of a `ts` task. Its return value (JSON, size-limited) is the task result. */

@@ -78,6 +78,9 @@ export function templateVariables(key: AttemptKey, context: AttemptContext): Tem
     run_type: context.runType,
     params: context.params,
     upstream: context.upstreamResults,
+    inputs: context.inputs ?? {},
+    map_index: key.mapIndex,
+    ...(context.mapItem === undefined ? {} : { item: context.mapItem }),
   };
 }
 

@@ -15,6 +15,7 @@
  */
 import type { Json, TaskSpec } from '../core/dag-spec.ts';
 import type { ExitReason, RunType } from '../core/states.ts';
+import type { TaskEffect } from '../core/task-context.ts';
 
 /** Identifies one attempt: a task instance and its try number. */
 export interface AttemptKey {
@@ -38,6 +39,11 @@ export interface AttemptRequest {
   context: AttemptContext;
   /** Absolute path of the JSON-lines log file for this attempt. */
   logPath: string;
+  /**
+   * Absolute path of the local dataset storage, where operators stage the versions they
+   * write (see `src/data/`).
+   */
+  datasetsRoot: string;
 }
 
 /** The run-time facts a task sees (the `ctx` of a `ts` task, the template variables). */
@@ -51,9 +57,25 @@ export interface AttemptContext {
   params: { [key: string]: Json };
   /** 1 + retries. */
   maxTries: number;
-  /** Results of the direct upstream tasks, by task id (absent when none was returned). */
+  /**
+   * Results of the direct upstream tasks, by task id (absent when none was returned). A
+   * mapped upstream task's is the list of its instances' results (null for none).
+   */
   upstreamResults: { [taskId: string]: Json };
+  /** For an instance of a mapped task: its item (see `MapOver`). */
+  mapItem?: Json;
+  /** What `AttemptHooks.prepareAttempt` resolved for the task: pinned input datasets. */
+  inputs?: { [name: string]: Json };
+  /** Stored connections the task may use, by name (URLs with secrets; never log them). */
+  connections?: { [name: string]: string };
 }
+
+/**
+ * Something an attempt produced that the engine commits together with its success, in
+ * the same transaction (a staged dataset version, a watermark), through
+ * `AttemptHooks.commitEffects`. Recorded by `ctx.addEffect`.
+ */
+export type AttemptEffect = TaskEffect;
 
 /** A failure as reported by a worker. */
 export interface AttemptError {
@@ -72,6 +94,8 @@ export interface AttemptOutcome {
   exitReason: ExitReason;
   /** The task's JSON result (success only; absent when it returned nothing). */
   result?: Json;
+  /** Effects to commit with the success (success only; absent when none). */
+  effects?: AttemptEffect[];
   error?: AttemptError;
 }
 
@@ -87,6 +111,8 @@ export type ExecutorEvent =
       exitReason: ExitReason;
       /** The task's JSON result (success only; absent when it returned nothing). */
       result?: Json;
+      /** Effects to commit with the success (success only; absent when none). */
+      effects?: AttemptEffect[];
       error?: AttemptError;
     };
 

@@ -23,11 +23,11 @@ import type { Json } from '../core/dag-spec.ts';
 import { formatSpecIssue } from '../core/errors.ts';
 import type { TaskContext } from '../core/task-context.ts';
 import { renderConfig, type TemplateVars, templateVariables } from '../core/templating.ts';
-import { connectionFromEnv } from '../operators/connections.ts';
+import { connectionEnvVar, connectionFromEnv } from '../operators/connections.ts';
 import type { OperatorContext } from '../operators/operator.ts';
 import { parseOperatorConfig } from '../operators/registry.ts';
 import { AttemptLog, type AttemptLogRecord } from './attempt-log.ts';
-import type { AttemptError, AttemptOutcome, AttemptRequest } from './executor.ts';
+import type { AttemptEffect, AttemptError, AttemptOutcome, AttemptRequest } from './executor.ts';
 import { captureProcessOutput } from './output-capture.ts';
 
 /** Largest task result by default: 64 KiB of JSON. */
@@ -171,6 +171,7 @@ async function runOperator(
   }
   if (signal.aborted) return abortedOutcome(signal, log);
 
+  const effects: AttemptEffect[] = [];
   const taskContext: TaskContext = {
     dagId: key.dagId,
     taskId: key.taskId,
@@ -184,13 +185,24 @@ async function runOperator(
     ds: String(vars.ds),
     params: context.params,
     upstream: context.upstreamResults,
+    inputs: context.inputs ?? {},
+    mapIndex: key.mapIndex,
+    item: context.mapItem,
     log,
     connection(name) {
-      const connection = connectionFromEnv(name);
+      // A stored connection (resolved by the scheduler) wins over the environment.
+      const stored = context.connections?.[name];
+      const connection =
+        stored === undefined
+          ? connectionFromEnv(name)
+          : connectionFromEnv(name, { [connectionEnvVar(name)]: stored });
       log.maskSecret(connection.password);
       return connection;
     },
     signal,
+    addEffect: (effect) => {
+      effects.push(structuredClone(effect));
+    },
   };
   const ctx: OperatorContext = { ...taskContext, attempt: request };
   const work = (async () => parsed.operator.run(parsed.config, ctx))().then(
@@ -208,7 +220,8 @@ async function runOperator(
     return outcome;
   }
   if (!end.ok) return errorOutcome(end.error);
-  return resultOutcome(end.value, options.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES);
+  const outcome = resultOutcome(end.value, options.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES);
+  return outcome.outcome === 'success' && effects.length > 0 ? { ...outcome, effects } : outcome;
 }
 
 /** Gives an aborted operator its grace period; logs when it has to be abandoned. */

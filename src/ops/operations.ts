@@ -138,7 +138,13 @@ export interface Operations {
   getRun(dagId: string, runId: string): Promise<RunDetail>;
   /** Sets the run's unfinished task instances to the state and ends the run. */
   markRun(dagId: string, runId: string, state: 'success' | 'failed'): Promise<RunDetail>;
-  getTaskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceDetail>;
+  /** A task instance; of a mapped task, the one at `mapIndex` (default: the first). */
+  getTaskInstance(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    mapIndex?: number,
+  ): Promise<TaskInstanceDetail>;
   /** Clears task instances (and optionally everything downstream) so they run again. */
   clearTasks(
     dagId: string,
@@ -153,7 +159,13 @@ export interface Operations {
     state: 'success' | 'failed',
   ): Promise<TaskInstanceDetail>;
   /** Path of the attempt's log file (latest attempt when `tryNumber` is omitted). */
-  taskLogPath(dagId: string, runId: string, taskId: string, tryNumber?: number): Promise<string>;
+  taskLogPath(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    tryNumber?: number,
+    mapIndex?: number,
+  ): Promise<string>;
   createBackfill(
     dagId: string,
     options: { from: string; to: string; reprocess?: Reprocess; maxActiveRuns?: number },

@@ -162,15 +162,23 @@ export class StoreOperations implements Operations {
     return this.getRun(dagId, runId);
   }
 
-  async getTaskInstance(dagId: string, runId: string, taskId: string): Promise<TaskInstanceDetail> {
+  async getTaskInstance(
+    dagId: string,
+    runId: string,
+    taskId: string,
+    mapIndex?: number,
+  ): Promise<TaskInstanceDetail> {
     const run = await this.runRow(dagId, runId);
-    const ti = await this.store.db
+    let q = this.store.db
       .selectFrom('task_instances')
       .selectAll()
       .where('run_pk', '=', run.id)
-      .where('task_id', '=', taskId)
-      .orderBy('map_index')
-      .executeTakeFirst();
+      .where('task_id', '=', taskId);
+    if (mapIndex !== undefined) q = q.where('map_index', '=', mapIndex);
+    const ti = await q.orderBy('map_index').executeTakeFirst();
+    if (!ti && mapIndex !== undefined) {
+      throw new NotFoundError(`task '${taskId}' of run '${runId}' has no map index ${mapIndex}`);
+    }
     if (!ti) throw await this.taskNotFound(dagId, runId, run.version_hash, taskId);
     const attempts = await this.store.db
       .selectFrom('task_attempts')
@@ -250,8 +258,9 @@ export class StoreOperations implements Operations {
     runId: string,
     taskId: string,
     tryNumber?: number,
+    mapIndex?: number,
   ): Promise<string> {
-    const ti = await this.getTaskInstance(dagId, runId, taskId);
+    const ti = await this.getTaskInstance(dagId, runId, taskId, mapIndex);
     if (!ti.attempts.length) {
       throw new NotFoundError(
         `task '${taskId}' of run '${runId}' has not run yet (state ${ti.state})`,

@@ -37,6 +37,9 @@ import {
   syncDagFile,
 } from '../store/queries/dags.ts';
 import type { Store, StoreSignal } from '../store/store.ts';
+import { commitAttemptEffects } from './attempt-effects.ts';
+import type { AttemptHooks } from './attempt-hooks.ts';
+import { createDatasetRuns, queueDatasetUpdates } from './dataset-triggers.ts';
 import {
   type ActiveCounts,
   completeBackfills,
@@ -62,6 +65,10 @@ export interface SchedulerOptions {
   log: Logger;
   /** Folder for attempt logs (`<home>/logs`). */
   logsDir: string;
+  /** Local dataset storage (`<home>/datasets`), passed to attempts. */
+  datasetsDir: string;
+  /** The data layer's attempt hooks (inputs, committing dataset versions); default none. */
+  hooks?: AttemptHooks | null;
   /** Attempts queued or running at once across all DAGs (default 64). */
   parallelism?: number;
   /** Whether newly discovered DAGs start paused (default false). */
@@ -105,6 +112,8 @@ export class Scheduler {
     >
   >;
   private readonly logsDir: string;
+  private readonly datasetsDir: string;
+  private readonly hooks: AttemptHooks | null;
 
   private readonly versions = new Map<string, DagVersion>();
   private readonly runVersions = new Map<number, { dagId: string; versionHash: string }>();
@@ -126,6 +135,8 @@ export class Scheduler {
   private nextRetryAt: number | null = null;
   private needStartRuns = true;
   private needEnqueue = true;
+  /** Dataset updates were queued, or a DAG changed: look for dataset runs to create. */
+  private needDatasetRuns = true;
   private cronRefresh: Set<string> | 'all' = 'all';
   private lastHousekeeping = 0;
   private lastFullPass = 0;
@@ -148,6 +159,8 @@ export class Scheduler {
     this.clock = options.clock;
     this.log = options.log.child({ component: 'scheduler' });
     this.logsDir = options.logsDir;
+    this.datasetsDir = options.datasetsDir;
+    this.hooks = options.hooks ?? null;
     this.options = {
       parallelism: options.parallelism ?? 64,
       pausedOnCreation: options.pausedOnCreation ?? false,
@@ -259,7 +272,10 @@ export class Scheduler {
     else if (signal.kind === 'pools_changed') this.pools = null;
     else if (signal.kind === 'run_changed')
       this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);
-    else if (signal.kind === 'dag_changed') this.refreshSchedules([signal.dagId]);
+    else if (signal.kind === 'dag_changed') {
+      this.needDatasetRuns = true;
+      this.refreshSchedules([signal.dagId]);
+    }
     this.needEnqueue = true;
     this.poke();
   }
@@ -387,10 +403,26 @@ export class Scheduler {
     for (const attempt of result.attempts) {
       this.inFlight.set(attemptKeyString(attempt.request.key), attempt);
     }
-    for (const { request } of result.attempts) this.executor.submit(request);
+    for (const attempt of result.attempts) {
+      if (attempt.prepareError === undefined) this.executor.submit(attempt.request);
+      else this.failUnrun(attempt.request.key, attempt.prepareError);
+    }
     if (events.length || result.attempts.length) {
       this.log.debug({ events: events.length, submitted: result.attempts.length }, 'tick');
     }
+  }
+
+  /** Ends an attempt that could not be handed over (its preparation failed) as failed. */
+  private failUnrun(key: AttemptKey, message: string): void {
+    this.pending.push({
+      type: 'finished',
+      key,
+      at: this.clock.now(),
+      outcome: 'failed',
+      exitReason: 'error',
+      error: { message, name: 'UpdraftError' },
+    });
+    this.poke();
   }
 
   private async applyInTransaction(
@@ -415,13 +447,21 @@ export class Scheduler {
     };
     const cancel: AttemptKey[] = [];
     await recordStarted(tx, work.started, now);
-    const outcomes = await recordFinished(tx, work.finished, now);
+    const committed = await commitAttemptEffects(tx, work.finished, this.hooks);
+    if (committed.updatedDatasets.length) {
+      await queueDatasetUpdates(tx, committed.updatedDatasets, now);
+      this.needDatasetRuns = true;
+    }
+    const outcomes = await recordFinished(tx, committed.finished, now);
     if (this.results.size > MAX_CACHED_RESULT_RUNS) this.results.clear();
     for (const [i, o] of outcomes.entries()) {
       if (o.state === 'success') {
-        const event = work.finished[i]?.event;
+        const event = committed.finished[i]?.event;
         const run = this.results.get(o.ref.runPk) ?? new Map<string, Json | undefined>();
-        this.results.set(o.ref.runPk, run.set(o.ref.taskId, event?.result));
+        // A mapped task's result is the list of its instances': read from the store.
+        if (o.ref.mapIndex >= 0) run.delete(o.ref.taskId);
+        else run.set(o.ref.taskId, event?.result);
+        this.results.set(o.ref.runPk, run);
       }
       if (o.state && isFinishedTaskState(o.state)) touch(o.ref.runPk, o.ref.taskId);
       // A new retry may be due earlier than the known one: re-read the next retry time.
@@ -459,6 +499,14 @@ export class Scheduler {
     if (work.cronRefresh === 'all' || work.cronRefresh.size)
       await this.planSchedules(tx, work.cronRefresh, now);
     if (await this.createDueRuns(tx, now)) this.needStartRuns = true;
+    if (this.needDatasetRuns || work.housekeeping) {
+      this.needDatasetRuns = false;
+      const triggered = await createDatasetRuns(tx, this.specs, now);
+      if (triggered.length) {
+        this.needStartRuns = true;
+        this.log.info({ dagIds: triggered }, 'created dataset-triggered runs');
+      }
+    }
 
     for (const [runPk, deadline] of this.runDeadlines) {
       if (deadline > now.getTime()) continue;
@@ -524,7 +572,7 @@ export class Scheduler {
           active: this.activeCounts(),
           results: this.results,
         },
-        this.logPathFor,
+        { logPathFor: this.logPathFor, datasetsRoot: this.datasetsDir, hooks: this.hooks },
         now,
       );
       attempts = queued.attempts;

@@ -11,6 +11,7 @@
  */
 import { sql, type Transaction } from 'kysely';
 import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
+import { mapItems } from '../core/mapping.ts';
 import { retryDelayMs } from '../core/retry.ts';
 import type { RunState, RunType, TaskState } from '../core/states.ts';
 import { isFinishedTaskState, isRetryableExit } from '../core/states.ts';
@@ -18,8 +19,16 @@ import { evaluateTriggerRule } from '../core/trigger-rules.ts';
 import type { AttemptKey, AttemptRequest, ExecutorEvent } from '../executor/executor.ts';
 import type { PlannedRun } from '../schedule/timetable.ts';
 import type { DagVersion } from '../store/queries/dags.ts';
+import { withSavepoint } from '../store/savepoint.ts';
 import type { Database } from '../store/schema.ts';
 import { type Db, toJson } from '../store/store.ts';
+import { type AttemptHooks, hookErrorMessage } from './attempt-hooks.ts';
+import {
+  expandMappedTask,
+  mappedResults,
+  recordMappingFailure,
+  upstreamValue,
+} from './task-mapping.ts';
 
 export type Tx = Transaction<Database>;
 
@@ -258,8 +267,11 @@ export async function evaluateRuns(
   const changes: {
     runPk: number;
     taskId: string;
-    state: 'scheduled' | 'skipped' | 'upstream_failed';
+    state: 'scheduled' | 'skipped' | 'upstream_failed' | 'failed';
   }[] = [];
+  /** Mapped tasks to expand, and those that could not (their reason). */
+  const expansions: { run: MappedRun; task: TaskSpec; count: number }[] = [];
+  const mappingFailures: { run: MappedRun; taskId: string; message: string }[] = [];
   const results: RunEvaluation[] = [];
   const maybeDone: { runPk: number; settled: number }[] = [];
   for (const run of runs) {
@@ -267,19 +279,40 @@ export async function evaluateRuns(
     if (!plan) continue;
     const states = statesByRun.get(run.id) ?? new Map<string, TaskState>();
     const settled: string[] = [];
+    const mappedRun = { runPk: run.id, dagId: run.dag_id, runId: run.run_id };
+    let expanded = false;
     for (const task of plan.spec.tasks) {
       if (!plan.all && !plan.candidates.has(task.taskId)) continue;
       if (states.get(task.taskId) !== 'none') continue;
       const upstream = task.upstream.map((u) => states.get(u) ?? 'success');
       const decision = evaluateTriggerRule(task.triggerRule, upstream);
       if (decision === 'wait') continue;
-      const next =
+      let next: (typeof changes)[number]['state'] =
         decision === 'run' ? 'scheduled' : decision === 'skip' ? 'skipped' : 'upstream_failed';
+      if (next === 'scheduled' && task.mapOver) {
+        // A mapped task expands now, into one instance per item of its upstream's result.
+        const source = taskGraph(plan.spec).tasks.get(task.mapOver.upstream);
+        const items = mapItems(
+          task.mapOver,
+          source ? await upstreamValue(tx, run.id, source) : undefined,
+        );
+        if (!items.ok) {
+          next = 'failed';
+          mappingFailures.push({ run: mappedRun, taskId: task.taskId, message: items.message });
+        } else if (items.items.length === 0) next = 'skipped';
+        else {
+          states.set(task.taskId, 'scheduled');
+          expansions.push({ run: mappedRun, task, count: items.items.length });
+          expanded = true;
+          continue;
+        }
+      }
       states.set(task.taskId, next);
       changes.push({ runPk: run.id, taskId: task.taskId, state: next });
       if (next !== 'scheduled') settled.push(task.taskId);
     }
-    const scheduledNow = changes.some((c) => c.runPk === run.id && c.state === 'scheduled');
+    const scheduledNow =
+      expanded || changes.some((c) => c.runPk === run.id && c.state === 'scheduled');
     // A targeted run that scheduled nothing may be done: count its unfinished tasks below.
     if (!plan.all && !scheduledNow) maybeDone.push({ runPk: run.id, settled: settled.length });
     const done = plan.all && [...states.values()].every((st) => isFinishedTaskState(st));
@@ -310,6 +343,8 @@ export async function evaluateRuns(
         from (values ${values}) as v(run_pk, task_id, state)
        where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.state = 'none'`.execute(tx);
   }
+  for (const f of mappingFailures) await recordMappingFailure(tx, f.run, f.taskId, f.message, now);
+  for (const e of expansions) await expandMappedTask(tx, e.run, e.task, e.count, now);
   if (needLeaves.length) {
     // Runs that just finished: their outcome depends on the leaf tasks.
     const leafStates = await readStates(
@@ -348,7 +383,8 @@ async function readStates(
     for (const ti of rows) {
       const m = out.get(ti.run_pk) ?? new Map<string, TaskState>();
       out.set(ti.run_pk, m);
-      m.set(ti.task_id, ti.state);
+      const seen = m.get(ti.task_id);
+      m.set(ti.task_id, seen === undefined ? ti.state : combinedState(seen, ti.state));
     }
   };
   if (wholeRuns.length) {
@@ -372,6 +408,25 @@ async function readStates(
     add(rows.rows);
   }
   return out;
+}
+
+/** A run, as the mapping functions need it. */
+type MappedRun = { runPk: number; dagId: string; runId: string };
+
+/** Precedence of instance states when a mapped task's instances are seen as one state. */
+const STATE_PRECEDENCE: Partial<Record<TaskState, number>> = {
+  failed: 1,
+  upstream_failed: 2,
+  success: 3,
+  skipped: 4,
+};
+
+/**
+ * The state of a mapped task, seen by its downstream, from two of its instances' states:
+ * unfinished while any instance is, then failed, upstream_failed, success, skipped.
+ */
+function combinedState(a: TaskState, b: TaskState): TaskState {
+  return (STATE_PRECEDENCE[a] ?? 0) <= (STATE_PRECEDENCE[b] ?? 0) ? a : b;
 }
 
 /** Unfinished task instances per run. */
@@ -474,6 +529,18 @@ const MAX_CANDIDATES = 512;
 export interface EnqueuedAttempt {
   ref: TiRef;
   request: AttemptRequest;
+  /** Set when `AttemptHooks.prepareAttempt` failed: the attempt fails with it, unrun. */
+  prepareError?: string;
+}
+
+/** How `enqueueScheduled` fills in attempt requests. */
+export interface AttemptSetup {
+  /** Log file of an attempt. */
+  logPathFor: (key: AttemptKey) => string;
+  /** Local dataset storage (`AttemptRequest.datasetsRoot`). */
+  datasetsRoot: string;
+  /** The data layer's hooks, when it takes part. */
+  hooks: AttemptHooks | null;
 }
 
 /**
@@ -485,7 +552,7 @@ export async function enqueueScheduled(
   tx: Tx,
   specs: SpecLookup,
   limits: EnqueueLimits,
-  logPathFor: (key: AttemptKey) => string,
+  setup: AttemptSetup,
   now: Date,
 ): Promise<{ attempts: EnqueuedAttempt[]; missingPools: string[] }> {
   const inFlight = limits.active.total;
@@ -561,25 +628,29 @@ export async function enqueueScheduled(
       const value = results.get(`${c.run_pk}/${u}`);
       if (value !== undefined) upstream[u] = value;
     }
-    attempts.push({
-      ref: { runPk: c.run_pk, taskId: c.task_id, mapIndex: c.map_index },
-      request: {
-        key,
-        fileloc: version.fileloc,
-        codeHash: version.codeHash,
-        task,
-        logPath: logPathFor(key),
-        context: {
-          runType: c.run_type,
-          logicalDate: iso(c.logical_date),
-          dataIntervalStart: iso(c.data_interval_start),
-          dataIntervalEnd: iso(c.data_interval_end),
-          params: c.params,
-          maxTries: c.max_tries,
-          upstreamResults: upstream,
-        },
+    const request: AttemptRequest = {
+      key,
+      fileloc: version.fileloc,
+      codeHash: version.codeHash,
+      task,
+      logPath: setup.logPathFor(key),
+      datasetsRoot: setup.datasetsRoot,
+      context: {
+        runType: c.run_type,
+        logicalDate: iso(c.logical_date),
+        dataIntervalStart: iso(c.data_interval_start),
+        dataIntervalEnd: iso(c.data_interval_end),
+        params: c.params,
+        maxTries: c.max_tries,
+        upstreamResults: upstream,
       },
-    });
+    };
+    if (task.mapOver && c.map_index >= 0) {
+      const items = mapItems(task.mapOver, upstream[task.mapOver.upstream]);
+      request.context.mapItem = (items.ok ? items.items[c.map_index] : undefined) ?? null;
+    }
+    const ref = { runPk: c.run_pk, taskId: c.task_id, mapIndex: c.map_index };
+    attempts.push({ ref, request, ...(await prepare(tx, setup.hooks, ref, request)) });
   }
   if (attempts.length) {
     // One statement: the task instances move to queued (fenced on `scheduled`) and their
@@ -614,6 +685,28 @@ export async function enqueueScheduled(
   return { attempts, missingPools: [...missingPools] };
 }
 
+/**
+ * Runs `prepareAttempt` for a task that needs it, in a savepoint so that its failure
+ * leaves the transaction usable; returns what to merge into the enqueued attempt.
+ */
+async function prepare(
+  tx: Tx,
+  hooks: AttemptHooks | null,
+  ref: TiRef,
+  request: AttemptRequest,
+): Promise<Pick<EnqueuedAttempt, 'prepareError'>> {
+  if (hooks === null || !hooks.needsPreparation(request.task)) return {};
+  const { dagId, runId, mapIndex, tryNumber } = request.key;
+  const target = { runPk: ref.runPk, dagId, runId, task: request.task, mapIndex, tryNumber };
+  try {
+    const prepared = await withSavepoint(tx, () => hooks.prepareAttempt(tx, target));
+    Object.assign(request.context, prepared);
+    return {};
+  } catch (error) {
+    return { prepareError: hookErrorMessage('preparing', error) };
+  }
+}
+
 async function upstreamResults(
   tx: Tx,
   picked: { run_pk: number; task_id: string; dag_id: string; version_hash: string }[],
@@ -622,24 +715,28 @@ async function upstreamResults(
 ): Promise<Map<string, Json>> {
   const out = new Map<string, Json>();
   const wanted: { runPk: number; taskId: string }[] = [];
+  const mapped: { runPk: number; taskId: string }[] = [];
   for (const c of picked) {
-    const { spec } = await specs(tx, c.dag_id, c.version_hash);
-    for (const u of taskGraph(spec).tasks.get(c.task_id)?.upstream ?? []) {
+    const graph = taskGraph((await specs(tx, c.dag_id, c.version_hash)).spec);
+    for (const u of graph.tasks.get(c.task_id)?.upstream ?? []) {
       const run = known.get(c.run_pk);
-      if (!run?.has(u)) wanted.push({ runPk: c.run_pk, taskId: u });
+      if (graph.tasks.get(u)?.mapOver) mapped.push({ runPk: c.run_pk, taskId: u });
+      else if (!run?.has(u)) wanted.push({ runPk: c.run_pk, taskId: u });
       else {
         const value = run.get(u);
         if (value !== undefined) out.set(`${c.run_pk}/${u}`, value);
       }
     }
   }
+  for (const [key, list] of await mappedResults(tx, mapped)) out.set(key, list);
   if (!wanted.length) return out;
   const pairs = wanted.map((w) => sql`(${w.runPk}::int, ${w.taskId}::text)`);
   const rows = await sql<{ run_pk: number; task_id: string; value: Json }>`
     select r.run_pk, r.task_id, r.value
       from task_results as r
       join (values ${sql.join(pairs)}) as v(run_pk, task_id)
-        on r.run_pk = v.run_pk and r.task_id = v.task_id`.execute(tx);
+        on r.run_pk = v.run_pk and r.task_id = v.task_id
+     where r.map_index = -1`.execute(tx);
   for (const r of rows.rows) out.set(`${r.run_pk}/${r.task_id}`, r.value);
   return out;
 }
@@ -930,10 +1027,28 @@ export async function clearTaskInstances(
     .select(['dag_id', 'run_id', 'state'])
     .where('id', '=', runPk)
     .executeTakeFirstOrThrow();
-  await insertTaskInstances(tx, runPk, run.dag_id, run.run_id, current.spec.tasks, now);
   const ids = [...taskIds];
   const keys = await inFlight(tx, { runPk, taskIds: ids });
   await cancelAttempts(tx, runPk, keys, 'cleared', now);
+  if (ids.length) {
+    // Mapped tasks expand again from their placeholder (re-created below).
+    await tx
+      .deleteFrom('task_instances')
+      .where('run_pk', '=', runPk)
+      .where('task_id', 'in', ids)
+      .where('map_index', '>=', 0)
+      .execute();
+  }
+  // Tasks new in the current version get task instances (mapped tasks keep theirs).
+  const existing = await tx
+    .selectFrom('task_instances')
+    .select('task_id')
+    .distinct()
+    .where('run_pk', '=', runPk)
+    .execute();
+  const known = new Set(existing.map((r) => r.task_id));
+  const added = current.spec.tasks.filter((t) => !known.has(t.taskId));
+  await insertTaskInstances(tx, runPk, run.dag_id, run.run_id, added, now);
   const retries = new Map(current.spec.tasks.map((t) => [t.taskId, t.retries]));
   for (const taskId of ids) {
     await tx

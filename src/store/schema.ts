@@ -124,6 +124,12 @@ export interface BackfillsTable {
   ended_at: Timestamp | null;
 }
 
+export interface DatasetTriggerQueueTable {
+  dag_id: string;
+  dataset: string;
+  first_event_at: Timestamp;
+}
+
 export interface Database {
   dags: DagsTable;
   dag_versions: DagVersionsTable;
@@ -134,4 +140,5 @@ export interface Database {
   task_results: TaskResultsTable;
   pools: PoolsTable;
   backfills: BackfillsTable;
+  dataset_trigger_queue: DatasetTriggerQueueTable;
 }

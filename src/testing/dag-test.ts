@@ -188,6 +188,7 @@ async function runTask(run: TaskRun): Promise<TaskTestResult> {
       task,
       context,
       logPath,
+      datasetsRoot: path.join(run.logsDir, 'datasets'),
     };
     outcome = await runAttempt(request, { signal: run.signal, onLog: run.options.onLog });
     if (

@@ -179,7 +179,22 @@ describe('templateVariables', () => {
       run_type: 'scheduled',
       params: { limit: 5 },
       upstream: { extract: { rows: 9 } },
+      inputs: {},
+      map_index: -1,
     });
+  });
+
+  it('adds the item of a mapped instance and the pinned inputs', () => {
+    const vars = templateVariables(
+      { ...key, mapIndex: 2 },
+      { ...context, mapItem: { file: 'c.csv' }, inputs: { orders: { version: 3 } } },
+    );
+    expect(vars).toMatchObject({
+      map_index: 2,
+      item: { file: 'c.csv' },
+      inputs: { orders: { version: 3 } },
+    });
+    expect(renderTemplate('{{ item.file }}@v{{ inputs.orders.version }}', vars)).toBe('c.csv@v3');
   });
 
   it('feeds renderTemplate', () => {

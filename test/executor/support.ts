@@ -136,6 +136,7 @@ export function attemptRequest(options: RequestOptions): AttemptRequest {
       upstreamResults: {},
     },
     logPath: path.join(options.dir, 'logs', runId, `${options.taskId}.${key.tryNumber}.log`),
+    datasetsRoot: path.join(options.dir, 'datasets'),
   };
 }
 

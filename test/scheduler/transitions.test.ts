@@ -117,7 +117,8 @@ for (const backend of STORE_BACKENDS) {
           active: { total: active.length, byPool, byDag },
           results: new Map(),
         };
-        return (await enqueueScheduled(tx, specs, limits, logPath, now)).attempts;
+        const setup = { logPathFor: logPath, datasetsRoot: '/nonexistent/datasets', hooks: null };
+        return (await enqueueScheduled(tx, specs, limits, setup, now)).attempts;
       });
     }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { RunDetail } from '../../src/ops/operations.ts';
 import { type Runtime, startRuntime } from '../../src/runtime.ts';
+import type { AttemptHooks } from '../../src/scheduler/attempt-hooks.ts';
 import type { StoreBackend } from './stores.ts';
 
 export interface TestRuntime {
@@ -31,7 +32,12 @@ export interface TestRuntime {
 export async function startTestRuntime(
   backend: StoreBackend,
   files: Record<string, string>,
-  options: { clock?: Clock; workers?: number; housekeepingMs?: number } = {},
+  options: {
+    clock?: Clock;
+    workers?: number;
+    housekeepingMs?: number;
+    hooks?: AttemptHooks;
+  } = {},
 ): Promise<TestRuntime> {
   const t = await backend.open();
   const pipelinesDir = path.join(t.home, 'pipelines');
@@ -49,6 +55,7 @@ export async function startTestRuntime(
       workers: options.workers ?? 2,
       clock: options.clock,
       housekeepingMs: options.housekeepingMs,
+      hooks: options.hooks,
       // UPDRAFT_TEST_LOG=<file> keeps the component logs of a failing test for reading.
       log: process.env.UPDRAFT_TEST_LOG
         ? createLogger({ level: 'debug', file: process.env.UPDRAFT_TEST_LOG })

@@ -58,6 +58,7 @@ export function registerTaskCommands(program: Command): void {
     .command('logs <dag> <run> <task>')
     .description("print an attempt's log (the latest attempt by default)")
     .option('--attempt <n>', 'try number', integerArg())
+    .option('--map-index <n>', 'instance of a mapped task (default: the first)', integerArg())
     .option('-f, --follow', 'keep printing new lines until the attempt ends')
     .option('--json', 'print the raw JSON lines')
     .action(
@@ -65,19 +66,20 @@ export function registerTaskCommands(program: Command): void {
         dagId: string,
         runId: string,
         taskId: string,
-        opts: { attempt?: number; follow?: boolean; json?: boolean },
+        opts: { attempt?: number; mapIndex?: number; follow?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         await withOperations(cmd, async (ops) => {
-          const file = await ops.taskLogPath(dagId, runId, taskId, opts.attempt);
+          const file = await ops.taskLogPath(dagId, runId, taskId, opts.attempt, opts.mapIndex);
           const paint = painter();
           const print = (line: string) => say(opts.json ? line : formatLogLine(line, paint));
           const reader = new LogReader(file, print);
           reader.read();
           if (opts.follow) {
             const attempt =
-              opts.attempt ?? (await ops.getTaskInstance(dagId, runId, taskId)).tryNumber;
-            while (!(await attemptEnded(ops, dagId, runId, taskId, attempt))) {
+              opts.attempt ??
+              (await ops.getTaskInstance(dagId, runId, taskId, opts.mapIndex)).tryNumber;
+            while (!(await attemptEnded(ops, dagId, runId, taskId, attempt, opts.mapIndex))) {
               await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
               reader.read();
             }
@@ -94,17 +96,18 @@ export function registerTaskCommands(program: Command): void {
   tasks
     .command('state <dag> <run> <task>')
     .description("print a task instance's state")
+    .option('--map-index <n>', 'instance of a mapped task (default: the first)', integerArg())
     .option('--json', 'print the TaskInstanceDetail as JSON')
     .action(
       async (
         dagId: string,
         runId: string,
         taskId: string,
-        opts: { json?: boolean },
+        opts: { mapIndex?: number; json?: boolean },
         cmd: Command,
       ) => {
         await withOperations(cmd, async (ops) => {
-          const detail = await ops.getTaskInstance(dagId, runId, taskId);
+          const detail = await ops.getTaskInstance(dagId, runId, taskId, opts.mapIndex);
           if (opts.json) printJson(detail);
           else say(paintState(painter(), detail.state));
         });
@@ -154,8 +157,9 @@ async function attemptEnded(
   runId: string,
   taskId: string,
   attempt: number,
+  mapIndex: number | undefined,
 ): Promise<boolean> {
-  const ti = await ops.getTaskInstance(dagId, runId, taskId);
+  const ti = await ops.getTaskInstance(dagId, runId, taskId, mapIndex);
   return ti.tryNumber > attempt || ti.state === 'up_for_retry' || isFinishedTaskState(ti.state);
 }
 

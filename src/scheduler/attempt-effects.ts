@@ -1,0 +1,92 @@
+/**
+ * Committing what succeeded attempts produced (`AttemptEffect`s: staged dataset
+ * versions, watermarks) through `AttemptHooks.commitEffects`, in the scheduler's
+ * transaction, just before `recordFinished` records the successes.
+ *
+ * Only a success that is still current (same try number, task instance queued or
+ * running) commits: a stale attempt's effects are dropped with its report. A commit
+ * that throws is undone (savepoint) and the success becomes a failure with the reason,
+ * retried like any error when tries are left.
+ */
+import { sql } from 'kysely';
+import type { ExecutorEvent } from '../executor/executor.ts';
+import { withSavepoint } from '../store/savepoint.ts';
+import { type AttemptHooks, hookErrorMessage } from './attempt-hooks.ts';
+import type { LocatedEvent, Tx } from './transitions.ts';
+
+type Finished = LocatedEvent<Extract<ExecutorEvent, { type: 'finished' }>>;
+
+/** The reports to record (failed commits rewritten as failures) and the datasets updated. */
+export interface CommittedEffects {
+  finished: Finished[];
+  updatedDatasets: string[];
+}
+
+export async function commitAttemptEffects(
+  tx: Tx,
+  finished: readonly Finished[],
+  hooks: AttemptHooks | null,
+): Promise<CommittedEffects> {
+  const withEffects = finished.filter(
+    (f) => f.event.outcome === 'success' && (f.event.effects?.length ?? 0) > 0,
+  );
+  if (!withEffects.length) return { finished: [...finished], updatedDatasets: [] };
+  const current = await currentAttempts(tx, withEffects);
+  const updated = new Set<string>();
+  const failures = new Map<Finished, string>();
+  for (const f of withEffects) {
+    const { ref, request } = f.attempt;
+    if (!current.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${f.event.key.tryNumber}`)) {
+      continue; // stale: recordFinished ignores the report, and its effects go with it
+    }
+    if (hooks === null) {
+      failures.set(f, hookErrorMessage('committing', new Error('no data layer is configured')));
+      continue;
+    }
+    const { dagId, runId, mapIndex, tryNumber } = f.event.key;
+    const target = { runPk: ref.runPk, dagId, runId, task: request.task, mapIndex, tryNumber };
+    try {
+      const done = await withSavepoint(tx, () =>
+        hooks.commitEffects(tx, target, f.event.effects ?? []),
+      );
+      for (const name of done.updatedDatasets) updated.add(name);
+    } catch (error) {
+      failures.set(f, hookErrorMessage('committing', error));
+    }
+  }
+  return {
+    finished: finished.map((f) => {
+      const message = failures.get(f);
+      if (message === undefined) return f;
+      const { result: _, effects: __, ...event } = f.event;
+      return {
+        ...f,
+        event: { ...event, outcome: 'failed', exitReason: 'error', error: { message } },
+      };
+    }),
+    updatedDatasets: [...updated],
+  };
+}
+
+/** Keys `${runPk}/${taskId}/${mapIndex}/${tryNumber}` of the reports that are still current. */
+async function currentAttempts(tx: Tx, reports: readonly Finished[]): Promise<Set<string>> {
+  const values = sql.join(
+    reports.map(
+      ({ attempt: { ref }, event }) =>
+        sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int, ${event.key.tryNumber}::int)`,
+    ),
+  );
+  const rows = await sql<{
+    run_pk: number;
+    task_id: string;
+    map_index: number;
+    try_number: number;
+  }>`
+    select ti.run_pk, ti.task_id, ti.map_index, ti.try_number
+      from task_instances as ti
+      join (values ${values}) as v(run_pk, task_id, map_index, try_number)
+        on ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
+       and ti.try_number = v.try_number
+     where ti.state in ('queued', 'running')`.execute(tx);
+  return new Set(rows.rows.map((r) => `${r.run_pk}/${r.task_id}/${r.map_index}/${r.try_number}`));
+}
