@@ -43,6 +43,7 @@ import {
 } from '../executor.ts';
 import {
   type DispatchJob,
+  type DoneMark,
   jobIdOf,
   parseReport,
   QUEUE_NAME,
@@ -432,13 +433,6 @@ export class QueueExecutor implements Executor {
       );
   }
 
-  /** Deletes the claim and stop mark of a dispatch that ended normally (nothing to fence). */
-  private forgetMarks(tracked: Tracked): void {
-    this.redis
-      ?.del(this.keys.claim(tracked.dispatch), this.keys.stop(tracked.dispatch))
-      .catch(() => {});
-  }
-
   /** Dispatches an attempt again (its job vanished before any worker claimed it). */
   private redispatch(tracked: Tracked, why: string): void {
     this.revoke(tracked);
@@ -457,8 +451,7 @@ export class QueueExecutor implements Executor {
     const removed = await this.queue(tracked.request.task.queue).remove(tracked.jobId);
     // 0: the job is locked, i.e. a worker has it and will report how it ended.
     if (removed === 1 && tracked.phase === 'waiting') {
-      this.finish(tracked, cancelledOutcome('attempt cancelled before it started'));
-      this.forgetMarks(tracked);
+      this.finish(tracked, cancelledOutcome('attempt cancelled before it started'), 'forget');
     }
   }
 
@@ -551,8 +544,7 @@ export class QueueExecutor implements Executor {
         return true;
       }
       case 'finished':
-        this.finish(tracked, report.outcome);
-        this.forgetMarks(tracked);
+        this.finish(tracked, report.outcome, 'forget');
         return true;
     }
   }
@@ -592,6 +584,19 @@ export class QueueExecutor implements Executor {
     const genuine = orphans.filter(({ report }) =>
       verifyDispatch(this.options.secret, request.key, report.dispatch, report.token),
     );
+    const finishedReport = genuine.find(({ report }) => report.type === 'finished');
+    const doneText = await this.redis!.get(this.keys.done(jobId));
+    const done = doneText === null ? undefined : (JSON.parse(doneText) as DoneMark);
+    if (
+      finishedReport === undefined &&
+      done !== undefined &&
+      verifyDispatch(this.options.secret, request.key, done.dispatch, done.token)
+    ) {
+      // It ended, and that was emitted before (the scheduler may not have recorded it).
+      const tracked = this.track(request, { dispatch: done.dispatch, token: done.token });
+      this.finish(tracked, done.outcome);
+      return 'finished';
+    }
     const job = await this.queue(request.task.queue).getJob(jobId);
     const jobData = job?.data as DispatchJob | undefined;
     const known =
@@ -770,10 +775,34 @@ export class QueueExecutor implements Executor {
 
   // ---- events ------------------------------------------------------------------------
 
-  private finish(tracked: Tracked, outcome: AttemptOutcome): void {
+  /**
+   * Emits `finished` once the attempt's log lines are written, and leaves a done mark so
+   * a `reconcile` after a scheduler crash replays the outcome instead of running the
+   * attempt again. `forget`: the worker reported the end (or the job was removed before
+   * any worker took it), so its claim and stop mark have nothing left to fence.
+   */
+  private finish(
+    tracked: Tracked,
+    outcome: AttemptOutcome,
+    marks: 'keep' | 'forget' = 'keep',
+  ): void {
     if (this.byId.get(tracked.id) !== tracked) return;
     this.byId.delete(tracked.id);
     this.byJob.delete(tracked.jobId);
+    if (this.redis !== undefined && this.active()) {
+      const done: DoneMark = { dispatch: tracked.dispatch, token: tracked.token, outcome };
+      const pipeline = this.redis
+        .pipeline()
+        .set(this.keys.done(tracked.jobId), JSON.stringify(done), 'EX', this.markTtl);
+      if (marks === 'forget') {
+        pipeline.del(this.keys.claim(tracked.dispatch), this.keys.stop(tracked.dispatch));
+      }
+      pipeline
+        .exec()
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, attempt: tracked.id }, 'could not record an attempt end'),
+        );
+    }
     void tracked.writes.then(() => {
       this.emit({ type: 'finished', key: tracked.request.key, at: this.clock.now(), ...outcome });
       if (this.byId.size === 0) this.drained?.();

@@ -42,6 +42,13 @@ export interface DispatchJob {
   owner: string;
 }
 
+/** The done mark of an attempt: how it ended, as the executor emitted it. */
+export interface DoneMark {
+  dispatch: string;
+  token: string;
+  outcome: AttemptOutcome;
+}
+
 /** What a worker reports about a dispatch. */
 export type Report =
   | { type: 'accepted' }
@@ -92,6 +99,11 @@ export class QueueKeys {
 
   stop(dispatch: string): string {
     return `${this.prefix}:stop:${dispatch}`;
+  }
+
+  /** How an attempt ended, kept for `reconcile` (JSON: dispatch, token, outcome). */
+  done(jobId: string): string {
+    return `${this.prefix}:done:${jobId}`;
   }
 
   /** Pub/sub channel of cancels (message: the dispatch id). */
