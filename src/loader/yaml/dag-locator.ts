@@ -7,7 +7,7 @@
  */
 import type { SpecIssue } from '../../core/errors.ts';
 import { formatPath, type YamlPath } from './yaml-path.ts';
-import { locate, type SourcePos, type YamlMap, type YamlValue } from './yaml-value.ts';
+import { isYamlMap, locate, type SourcePos, type YamlMap, type YamlValue } from './yaml-value.ts';
 
 interface Located {
   doc: YamlMap;
@@ -51,8 +51,12 @@ export class DagLocator {
     const task = issue.taskId === undefined ? undefined : this.tasks.get(issue.taskId);
     if (task !== undefined && issue.taskId !== undefined) {
       const prefix = `tasks.${issue.taskId}`;
-      const rest = field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : '';
-      return this.at(task, taskPath(rest, task.doc, issue.message), issue);
+      const rest = taskPath(
+        field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : '',
+        task.doc,
+        issue.message,
+      );
+      return this.at(this.settingOwner(issue.taskId, task, rest), rest, issue);
     }
     if (field.startsWith('groups.')) {
       const inside = field.slice('groups.'.length);
@@ -67,6 +71,29 @@ export class DagLocator {
     }
     const rest = field === 'dagId' ? [] : yamlPath(field);
     return this.at({ doc: this.dagDoc, path: this.dagPath }, rest, issue);
+  }
+
+  /**
+   * Where a task's setting was written: the task, else the `taskDefaults` of its groups
+   * (innermost first), else the DAG's.
+   */
+  private settingOwner(taskId: string, task: Located, rest: YamlPath): Located {
+    const [key] = rest;
+    if (typeof key !== 'string' || has(task.doc, key)) return task;
+    const scopes: Located[] = [];
+    const parts = taskId.split('.');
+    for (let i = parts.length - 1; i > 0; i--) {
+      const group = this.groups.get(parts.slice(0, i).join('.'));
+      if (group !== undefined) scopes.push(group);
+    }
+    scopes.push({ doc: this.dagDoc, path: this.dagPath });
+    for (const scope of scopes) {
+      const defaults = scope.doc.taskDefaults;
+      if (isYamlMap(defaults) && has(defaults, key)) {
+        return { doc: defaults, path: [...scope.path, 'taskDefaults'] };
+      }
+    }
+    return task;
   }
 
   private at(node: Located, rest: YamlPath, issue: SpecIssue): SpecIssue {
@@ -110,4 +137,8 @@ function taskPath(rest: string, doc: YamlMap, message: string): YamlPath {
     }
   }
   return yamlPath(rest);
+}
+
+function has(map: YamlMap, key: string): boolean {
+  return Object.hasOwn(map, key);
 }

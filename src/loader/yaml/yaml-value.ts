@@ -47,8 +47,9 @@ interface NodeMarks {
 }
 
 /**
- * Marks live on the maps and lists themselves, under a symbol: invisible to
- * `Object.keys`, `JSON.stringify` and schema validation, and cheaper than a side table.
+ * Marks live on the maps and lists themselves, under a non-enumerable symbol: invisible
+ * to `Object.keys`, spreads, `JSON.stringify`, equality checks and schema validation, and
+ * cheaper than a side table.
  */
 const MARKS = Symbol('updraft.yamlMarks');
 
@@ -65,7 +66,11 @@ function resolve(src: SourceText, offset: number): SourcePos {
 
 /** Records that map or list `node` was written at `offset` of `src`. */
 export function markNode(node: YamlMap | YamlValue[], src: SourceText, offset: number): void {
-  (node as Marked)[MARKS] = { src, self: offset };
+  setMarks(node, { src, self: offset });
+}
+
+function setMarks(node: object, marks: NodeMarks): void {
+  Object.defineProperty(node, MARKS, { value: marks, writable: true, configurable: true });
 }
 
 /** Records where entry `key` of map `node` (marked) was written. */
