@@ -39,6 +39,8 @@ const DAG_OPTIONS_FIELDS: Readonly<Record<keyof DagOptions, true>> = {
   maxActiveRuns: true,
   maxActiveTasks: true,
   dagrunTimeout: true,
+  deadline: true,
+  notify: true,
   params: true,
   pausedOnCreation: true,
   doc: true,

@@ -19,7 +19,7 @@ import { type DagDraft, DraftNode, TaskGroupImpl, TaskRefImpl } from './builder.
 import type { CallSite } from './call-site.ts';
 import { toUtcInstant } from './dates.ts';
 import { plainJson } from './json-values.ts';
-import { resolveTaskSettings } from './task-settings.ts';
+import { deadlineSpec, notifySpec, resolveTaskSettings } from './task-settings.ts';
 import type { DagOptions, Upstream } from './types.ts';
 
 /** Defaults of the DAG-level fields. */
@@ -81,6 +81,10 @@ export function finishDag(draft: DagDraft, options: DagOptions): DagSpec {
     maxActiveRuns: options.maxActiveRuns ?? DAG_DEFAULTS.maxActiveRuns,
     maxActiveTasks: options.maxActiveTasks ?? DAG_DEFAULTS.maxActiveTasks,
     dagrunTimeoutMs: dagrunTimeout(draft, options.dagrunTimeout),
+    deadline: deadlineSpec(options.deadline, (message) =>
+      draft.report({ field: 'deadline', message }),
+    ),
+    notify: notifySpec(options.notify),
     params: paramsSchema(draft, options.params),
     pausedOnCreation: options.pausedOnCreation ?? null,
     tasks,

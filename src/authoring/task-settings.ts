@@ -3,10 +3,10 @@
  * (durations as `'30s'`) to the fields of a `TaskSpec` (milliseconds). The one place the
  * task defaults live, for every way of writing a pipeline.
  */
-import type { TaskSpec } from '../core/dag-spec.ts';
+import type { DeadlineSpec, NotifySpec, TaskSpec } from '../core/dag-spec.ts';
 import { type Duration, parseDuration } from '../core/duration.ts';
 import type { WeightRule } from '../loader/dag-graph.ts';
-import type { TaskDefaults, TaskOptions } from './types.ts';
+import type { DeadlineOptions, NotifyOptions, TaskDefaults, TaskOptions } from './types.ts';
 
 /** Defaults of every task setting (Airflow's where it has one). */
 export const TASK_DEFAULTS = {
@@ -21,7 +21,7 @@ export const TASK_DEFAULTS = {
   priorityWeight: 1,
   weightRule: 'downstream',
   queue: 'default',
-} as const satisfies ResolvedTaskSettings;
+} as const satisfies Omit<ResolvedTaskSettings, 'notify' | 'deadline'>;
 
 /** The settings part of a `TaskSpec`, with the task's own weight and its weight rule. */
 export type ResolvedTaskSettings = Pick<
@@ -36,6 +36,8 @@ export type ResolvedTaskSettings = Pick<
   | 'poolSlots'
   | 'priorityWeight'
   | 'queue'
+  | 'notify'
+  | 'deadline'
 > & { weightRule: WeightRule };
 
 /** Receives a problem with a setting, by its option name (`retryDelay`). */
@@ -74,7 +76,33 @@ export function resolveTaskSettings(
     priorityWeight: settings.priorityWeight ?? TASK_DEFAULTS.priorityWeight,
     weightRule: settings.weightRule ?? TASK_DEFAULTS.weightRule,
     queue: settings.queue ?? TASK_DEFAULTS.queue,
+    notify: notifySpec(settings.notify),
+    deadline: deadlineSpec(settings.deadline, (message) => problem('deadline', message)),
   };
+}
+
+/** The spec form of `notify` options: every event present, lists copied. */
+export function notifySpec(options: NotifyOptions | undefined): NotifySpec {
+  return {
+    onSuccess: [...(options?.onSuccess ?? [])],
+    onFailure: [...(options?.onFailure ?? [])],
+    onRetry: [...(options?.onRetry ?? [])],
+    onDeadlineMiss: [...(options?.onDeadlineMiss ?? [])],
+  };
+}
+
+/** The spec form of a `deadline` option; a bad duration is reported and dropped. */
+export function deadlineSpec(
+  options: DeadlineOptions | null | undefined,
+  problem: (message: string) => void,
+): DeadlineSpec | null {
+  if (options === undefined || options === null) return null;
+  try {
+    return { afterMs: parseDuration(options.after), from: options.from ?? 'start' };
+  } catch (error) {
+    problem(error instanceof Error ? error.message : String(error));
+    return null;
+  }
 }
 
 /** Every field of `TaskDefaults`, for spotting misspelt options in plain JavaScript. */
@@ -90,6 +118,8 @@ export const TASK_DEFAULTS_FIELDS: Readonly<Record<keyof TaskDefaults, true>> = 
   priorityWeight: true,
   weightRule: true,
   queue: true,
+  notify: true,
+  deadline: true,
 };
 
 /** Every field of `TaskOptions`. */

@@ -44,6 +44,24 @@ export interface TaskDefaults {
   weightRule?: WeightRule;
   /** Executor queue (for the distributed executor). Default `'default'`. */
   queue?: string;
+  /** Notifier connections to tell about the task's events. Default none. */
+  notify?: NotifyOptions;
+  /** Deadline (SLA) of the task: alerts when it is not done in time. Default none. */
+  deadline?: DeadlineOptions | null;
+}
+
+/** Notifier connection names per event (each a connection with a notifier URL). */
+export interface NotifyOptions {
+  onSuccess?: readonly string[];
+  onFailure?: readonly string[];
+  onRetry?: readonly string[];
+  onDeadlineMiss?: readonly string[];
+}
+
+/** A deadline: `after` a run's start (default) or its logical date (see `DeadlineSpec`). */
+export interface DeadlineOptions {
+  after: Duration;
+  from?: 'start' | 'logical_date';
 }
 
 /** Options of one task: the settings above plus its documentation and upstream. */
@@ -109,6 +127,10 @@ export interface DagOptions {
   maxActiveTasks?: number;
   /** Fail a run that has been running this long; null means never. Default null. */
   dagrunTimeout?: Duration | null;
+  /** Deadline (SLA) of each run: alerts when a run is not done in time. Default none. */
+  deadline?: DeadlineOptions | null;
+  /** Notifier connections to tell about runs (success, failure, deadline miss). Default none. */
+  notify?: NotifyOptions;
   /** JSON Schema (an object schema) of the run parameters. Default: no parameters. */
   params?: JsonSchema;
   /** Whether the DAG starts paused when first seen; absent follows the global setting. */

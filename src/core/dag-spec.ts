@@ -70,6 +70,31 @@ export interface TaskSpec {
   outlets: string[];
   /** Run-time mapping: one task instance per item of an upstream result; null when unmapped. */
   mapOver: MapOver | null;
+  /** Who hears about this task's success, failure, retries and deadline misses. */
+  notify: NotifySpec;
+  /** When the task should be done by; a miss alerts but stops nothing. Null: none. */
+  deadline: DeadlineSpec | null;
+}
+
+/**
+ * Notification targets per event: names of notifier connections (`UPDRAFT_CONN_<NAME>`
+ * with a `slack://`, `smtp://` or `webhook`/`https://` URL; see the alerting docs).
+ */
+export interface NotifySpec {
+  onSuccess: string[];
+  onFailure: string[];
+  onRetry: string[];
+  onDeadlineMiss: string[];
+}
+
+/**
+ * A deadline (SLA): done within `afterMs` of the run's start (`from: 'start'`) or of its
+ * logical date / data interval end (`from: 'logical_date'`: the interval end for
+ * scheduled runs, when the data is complete; the logical date otherwise).
+ */
+export interface DeadlineSpec {
+  afterMs: number;
+  from: 'start' | 'logical_date';
 }
 
 /**
@@ -124,6 +149,10 @@ export interface DagSpec {
   maxActiveTasks: number;
   /** Fail the run when it has been running this long; null means never. */
   dagrunTimeoutMs: number | null;
+  /** When a run should be done by; a miss alerts but stops nothing. Null: none. */
+  deadline: DeadlineSpec | null;
+  /** Who hears about runs that succeed or fail, and run deadline misses (`onRetry` unused). */
+  notify: NotifySpec;
   /** JSON Schema of the run parameters (an object schema); defaults fill missing values. */
   params: JsonSchema;
   /** Whether a newly discovered DAG starts paused; null follows the global setting. */

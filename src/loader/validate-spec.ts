@@ -167,6 +167,7 @@ function checkDagFields(spec: DagSpec, list: IssueList, clock: Clock): void {
       message: `must be a positive duration or null, got ${String(spec.dagrunTimeoutMs)}`,
     });
   }
+  checkAlerting(spec, (field, message) => list.add({ field, message }));
   if (typeof spec.catchup !== 'boolean')
     list.add({ field: 'catchup', message: 'must be true or false' });
 
@@ -340,6 +341,7 @@ function checkTaskSettings(task: TaskSpec, list: IssueList): void {
   }
   if (!isNonEmptyString(task.queue)) list.task(task, 'queue', 'must be a queue name');
   checkTaskDatasets(task, list);
+  checkAlerting(task, (field, message) => list.task(task, field, message));
   if (!isNonEmptyString(task.operator)) {
     list.task(task, 'operator', 'must name an operator');
     return;
@@ -349,6 +351,33 @@ function checkTaskSettings(task: TaskSpec, list: IssueList): void {
   for (const issue of parsed.issues) {
     const field = issue.field === undefined ? 'operator' : `config.${issue.field}`;
     list.task(task, field, issue.message, issue.hint);
+  }
+}
+
+const NOTIFY_EVENTS = ['onSuccess', 'onFailure', 'onRetry', 'onDeadlineMiss'] as const;
+
+/** Checks `notify` and `deadline` of a DAG or a task. */
+function checkAlerting(
+  owner: Pick<DagSpec, 'notify' | 'deadline'>,
+  problem: (field: string, message: string) => void,
+): void {
+  const notify = owner.notify;
+  if (notify === null || typeof notify !== 'object') problem('notify', 'must be an object');
+  else {
+    for (const event of NOTIFY_EVENTS) {
+      const targets = notify[event];
+      if (!Array.isArray(targets) || !targets.every(isNonEmptyString)) {
+        problem(`notify.${event}`, 'must be a list of notifier connection names');
+      }
+    }
+  }
+  const deadline = owner.deadline;
+  if (deadline === null) return;
+  if (!isDuration(deadline?.afterMs, 1, false)) {
+    problem('deadline.after', `must be a positive duration, got ${String(deadline?.afterMs)}`);
+  }
+  if (deadline?.from !== 'start' && deadline?.from !== 'logical_date') {
+    problem('deadline.from', `must be 'start' or 'logical_date', got '${String(deadline?.from)}'`);
   }
 }
 

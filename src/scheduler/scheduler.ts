@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { Json } from '../core/dag-spec.ts';
 import { resolveParams } from '../core/params.ts';
-import { isFinishedTaskState } from '../core/states.ts';
+import { isFinishedTaskState, type RunState } from '../core/states.ts';
 import {
   type AttemptKey,
   attemptKeyString,
@@ -40,6 +40,7 @@ import type { Store, StoreSignal } from '../store/store.ts';
 import { commitAttemptEffects } from './attempt-effects.ts';
 import type { AttemptHooks } from './attempt-hooks.ts';
 import { createDatasetRuns, queueDatasetUpdates } from './dataset-triggers.ts';
+import type { SchedulerEvent, SchedulerListener } from './scheduler-events.ts';
 import {
   type ActiveCounts,
   completeBackfills,
@@ -152,6 +153,7 @@ export class Scheduler {
   private unsubscribe: (() => void) | null = null;
   private status: SchedulerStatus = { running: false, lastTickAt: null, ticks: 0, inFlight: 0 };
   private readonly tickListeners = new Set<() => void>();
+  private readonly listeners: SchedulerListener[] = [];
 
   constructor(options: SchedulerOptions) {
     this.store = options.store;
@@ -202,6 +204,23 @@ export class Scheduler {
 
   getStatus(): SchedulerStatus {
     return { ...this.status, inFlight: this.inFlight.size };
+  }
+
+  /** Adds a listener of committed scheduler events (notifications, metrics, traces). */
+  onEvent(listener: SchedulerListener): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(events: readonly SchedulerEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (err) {
+          this.log.error({ err, event: event.type }, 'a scheduler event listener failed');
+        }
+      }
+    }
   }
 
   /** Resolves after the next tick completes (for tests and benchmarks). */
@@ -344,8 +363,10 @@ export class Scheduler {
       if (event.type === 'heartbeat') continue;
       const flight = this.inFlight.get(attemptKeyString(event.key));
       if (!flight) continue; // not ours (cancelled earlier, or from a previous process)
-      if (event.type === 'started') started.push({ attempt: flight, event });
-      else finished.push({ attempt: flight, event });
+      if (event.type === 'started') {
+        flight.startedAt = event.at;
+        started.push({ attempt: flight, event });
+      } else finished.push({ attempt: flight, event });
     }
     // An attempt that started and finished within one batch is recorded by one statement.
     if (started.length && finished.length) {
@@ -401,6 +422,7 @@ export class Scheduler {
       this.executor.cancel(key);
     }
     for (const attempt of result.attempts) {
+      attempt.queuedAt = now.getTime();
       this.inFlight.set(attemptKeyString(attempt.request.key), attempt);
     }
     for (const attempt of result.attempts) {
@@ -409,6 +431,29 @@ export class Scheduler {
     }
     if (events.length || result.attempts.length) {
       this.log.debug({ events: events.length, submitted: result.attempts.length }, 'tick');
+    }
+    if (this.listeners.length) {
+      const at = this.clock.now();
+      this.emit([
+        ...[
+          ...started,
+          ...finished.flatMap((f) => (f.started ? [{ attempt: f.attempt, event: f.started }] : [])),
+        ].map(({ attempt, event }) => ({
+          type: 'attempt_started' as const,
+          key: event.key,
+          at: event.at,
+          queuedAt: attempt.queuedAt ?? event.at,
+          hostname: event.hostname,
+        })),
+        ...result.events,
+        ...result.attempts.map(({ request }) => ({
+          type: 'attempt_queued' as const,
+          key: request.key,
+          at: now.getTime(),
+          pool: request.task.pool,
+        })),
+        { type: 'tick', durationMs: at - now.getTime(), at },
+      ]);
     }
   }
 
@@ -446,6 +491,8 @@ export class Scheduler {
       else touched.set(runPk, (current ?? new Set<string>()).add(taskId));
     };
     const cancel: AttemptKey[] = [];
+    /** Events to emit once the transaction commits. */
+    const events: SchedulerEvent[] = [];
     await recordStarted(tx, work.started, now);
     const committed = await commitAttemptEffects(tx, work.finished, this.hooks);
     if (committed.updatedDatasets.length) {
@@ -462,6 +509,26 @@ export class Scheduler {
         if (o.ref.mapIndex >= 0) run.delete(o.ref.taskId);
         else run.set(o.ref.taskId, event?.result);
         this.results.set(o.ref.runPk, run);
+      }
+      const f = committed.finished[i];
+      if (o.state && f && this.listeners.length) {
+        const { spec } = await this.specs(
+          tx,
+          f.event.key.dagId,
+          await this.runVersionHash(tx, o.ref.runPk),
+        );
+        events.push({
+          type: 'attempt_finished',
+          key: f.event.key,
+          spec,
+          task: f.attempt.request.task,
+          state: o.state,
+          exitReason: f.event.exitReason,
+          error: f.event.error?.message ?? null,
+          queuedAt: f.attempt.queuedAt ?? f.event.at,
+          startedAt: f.attempt.startedAt ?? f.started?.at ?? null,
+          at: f.event.at,
+        });
       }
       if (o.state && isFinishedTaskState(o.state)) touch(o.ref.runPk, o.ref.taskId);
       // A new retry may be due earlier than the known one: re-read the next retry time.
@@ -519,6 +586,7 @@ export class Scheduler {
       if (state?.state !== 'running') continue;
       const orders = await finishRun(tx, runPk, 'failed', 'dagrunTimeout exceeded', now);
       cancel.push(...orders.map((o) => o.key));
+      await this.pushRunFinished(tx, events, runPk, 'failed', 'dagrunTimeout exceeded', now);
       this.log.warn({ runPk }, 'run failed: dagrunTimeout exceeded');
       this.needStartRuns = true;
     }
@@ -548,6 +616,7 @@ export class Scheduler {
         this.runVersions.delete(e.runPk);
         this.results.delete(e.runPk);
         this.log.info({ dagId: e.dagId, runId: e.runId, state: e.finished }, 'run finished');
+        if (e.finished) await this.pushRunFinished(tx, events, e.runPk, e.finished, null, now);
       }
       const backfills = done.map((e) => e.backfillId).filter((b): b is number => b !== null);
       if (backfills.length) await completeBackfills(tx, backfills, now);
@@ -585,7 +654,38 @@ export class Scheduler {
         );
       }
     }
-    return { attempts, cancel };
+    return { attempts, cancel, events };
+  }
+
+  /** Adds a `run_finished` event (when anyone listens). */
+  private async pushRunFinished(
+    tx: Tx,
+    events: SchedulerEvent[],
+    runPk: number,
+    state: RunState,
+    reason: string | null,
+    now: Date,
+  ): Promise<void> {
+    if (!this.listeners.length) return;
+    const run = await tx
+      .selectFrom('dag_runs')
+      .select(['dag_id', 'run_id', 'version_hash'])
+      .where('id', '=', runPk)
+      .executeTakeFirstOrThrow();
+    const { spec } = await this.specs(tx, run.dag_id, run.version_hash);
+    events.push({
+      type: 'run_finished',
+      dagId: run.dag_id,
+      runId: run.run_id,
+      spec,
+      state,
+      reason,
+      at: now.getTime(),
+    });
+  }
+
+  private async runVersionHash(tx: Tx, runPk: number): Promise<string> {
+    return (await this.runVersion(tx, runPk)).versionHash;
   }
 
   /**

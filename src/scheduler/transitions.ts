@@ -531,6 +531,9 @@ export interface EnqueuedAttempt {
   request: AttemptRequest;
   /** Set when `AttemptHooks.prepareAttempt` failed: the attempt fails with it, unrun. */
   prepareError?: string;
+  /** When it was queued and started (ms since epoch), kept by the scheduler for events. */
+  queuedAt?: number;
+  startedAt?: number;
 }
 
 /** How `enqueueScheduled` fills in attempt requests. */

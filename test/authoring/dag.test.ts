@@ -239,6 +239,29 @@ describe('dag()', () => {
     });
   });
 
+  it('records notifications and deadlines, with task defaults', () => {
+    const built = dag(
+      {
+        id: 'alerting',
+        deadline: { after: '10m' },
+        notify: { onFailure: ['oncall'] },
+        defaults: { notify: { onRetry: ['team'] } },
+      },
+      (d) => {
+        d.task('t', { deadline: { after: '30s', from: 'logical_date' } }, () => null);
+      },
+    );
+    expect(built.issues).toEqual([]);
+    expect(built.spec).toMatchObject({
+      deadline: { afterMs: 600_000, from: 'start' },
+      notify: { onSuccess: [], onFailure: ['oncall'], onRetry: [], onDeadlineMiss: [] },
+    });
+    expect(task(built, 't')).toMatchObject({
+      deadline: { afterMs: 30_000, from: 'logical_date' },
+      notify: { onSuccess: [], onFailure: [], onRetry: ['team'], onDeadlineMiss: [] },
+    });
+  });
+
   it('locates the DAG and its tasks in the source', () => {
     const built = dag({ id: 'located' }, (d) => {
       d.task('t', () => null);

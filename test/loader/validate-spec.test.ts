@@ -281,3 +281,33 @@ describe('validateDagSpec: datasets and mapping', () => {
     ]);
   });
 });
+
+describe('validateDagSpec: notifications and deadlines', () => {
+  const none = { onSuccess: [], onFailure: [], onRetry: [], onDeadlineMiss: [] };
+
+  it('accepts notifier names and deadlines on the DAG and its tasks', () => {
+    const spec = sample({
+      notify: { ...none, onFailure: ['oncall_slack'] },
+      deadline: { afterMs: 600_000, from: 'logical_date' },
+      tasks: [
+        { taskId: 'extract', deadline: { afterMs: 60_000, from: 'start' } },
+        { taskId: 'load', upstream: ['extract'], notify: { ...none, onRetry: ['team_mail'] } },
+      ],
+    });
+    expect(validateDagSpec(spec)).toEqual([]);
+  });
+
+  it('reports bad notifier lists and deadlines with their field', () => {
+    const issues = validateDagSpec(
+      sample({
+        notify: { ...none, onFailure: [''] },
+        deadline: { afterMs: 0, from: 'end' as 'start' },
+      }),
+    );
+    expect(problems(issues)).toEqual([
+      'notify.onFailure: must be a list of notifier connection names',
+      'deadline.after: must be a positive duration, got 0',
+      "deadline.from: must be 'start' or 'logical_date', got 'end'",
+    ]);
+  });
+});

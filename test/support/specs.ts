@@ -37,6 +37,8 @@ export function taskSpec(input: TaskInput): TaskSpec {
     inlets: [],
     outlets: [],
     mapOver: null,
+    notify: { onSuccess: [], onFailure: [], onRetry: [], onDeadlineMiss: [] },
+    deadline: null,
     ...input,
   };
 }
@@ -59,6 +61,8 @@ export function dagSpec(input: DagInput): DagSpec {
     maxActiveRuns: 16,
     maxActiveTasks: 16,
     dagrunTimeoutMs: null,
+    deadline: null,
+    notify: { onSuccess: [], onFailure: [], onRetry: [], onDeadlineMiss: [] },
     params: { type: 'object', properties: {} },
     pausedOnCreation: false,
     groups: [],
