@@ -9,6 +9,7 @@
 import { handoffLatency } from './handoff-latency.ts';
 import { idleFootprint } from './idle-footprint.ts';
 import { loader } from './loader.ts';
+import { queueThroughput } from './queue-throughput.ts';
 import { sequentialTasks } from './sequential-tasks.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
 import { type Figure, figureTable, progress } from './support/report.ts';
@@ -22,6 +23,7 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'footprint', run: idleFootprint },
   { name: 'loader', run: loader },
   { name: 'yaml', run: yamlLoad },
+  { name: 'queue', run: queueThroughput },
 ];
 
 async function main(): Promise<void> {

@@ -51,6 +51,8 @@ export interface EngineOptions {
   workers?: number;
   /** Attempts queued or running at once (the runtime's default when absent). */
   parallelism?: number;
+  /** `local` (default) or `queue` (then the `UPDRAFT_QUEUE_*` variables configure it). */
+  executor?: 'local' | 'queue';
 }
 
 export interface BenchEngine {
@@ -119,6 +121,7 @@ export async function startEngine(scope: Scope, options: EngineOptions): Promise
     scheduler: true,
     workers: options.workers,
     parallelism: options.parallelism,
+    executor: options.executor,
   });
   scope.defer('stop the runtime', () => runtime.stop());
   const scheduler = runtime.scheduler;
