@@ -48,7 +48,7 @@ export interface AuditLogTable {
   id: Generated<number>;
   at: Timestamp;
   username: string | null;
-  via: 'session' | 'token' | 'anonymous' | 'system';
+  via: 'session' | 'token' | 'anonymous' | 'system' | 'cli';
   action: string;
   target: string | null;
   details: ColumnType<Record<string, unknown>, string, string>;

@@ -13,6 +13,7 @@ import { registerPoolCommands } from './commands/pools.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerTaskCommands } from './commands/tasks.ts';
+import { registerUserCommands } from './commands/users.ts';
 import { registerWorkerCommands } from './commands/worker.ts';
 import { addGlobalOptions } from './context.ts';
 import { EXIT_OK, reportError } from './errors.ts';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerTaskCommands(program);
   registerBackfillCommands(program);
   registerPoolCommands(program);
+  registerUserCommands(program);
   return program;
 }
 

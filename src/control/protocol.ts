@@ -65,6 +65,10 @@ export const OPERATION_ARITY: Record<keyof Operations, number> = {
   listPools: 0,
   setPool: 3,
   nextRuns: 2,
+  listUsers: 0,
+  createUser: 3,
+  updateUser: 2,
+  deleteUser: 1,
 };
 
 export type OperationName = keyof Operations;

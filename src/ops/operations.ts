@@ -7,6 +7,7 @@
  * Every method validates its input and throws `NotFoundError`, `ParamsError`,
  * `ConflictError` or `UpdraftError` with a message a person can act on.
  */
+import type { UserInfo } from '../auth/users.ts';
 import type { DagSpec, Json } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
 import type { ExitReason, RunState, RunType, TaskState } from '../core/states.ts';
@@ -176,4 +177,10 @@ export interface Operations {
   setPool(name: string, slots: number, description?: string): Promise<PoolInfo>;
   /** The next runs exactly as the scheduler will create them. */
   nextRuns(dagId: string, options?: { after?: string; count?: number }): Promise<PlannedRunInfo[]>;
+  /** Users of the web UI and API (`updraft users`); changes are audited as made by the CLI. */
+  listUsers(): Promise<UserInfo[]>;
+  createUser(username: string, role: string, password: string): Promise<UserInfo>;
+  /** Changes the role and/or password; either ends the user's sessions. */
+  updateUser(username: string, change: { role?: string; password?: string }): Promise<UserInfo>;
+  deleteUser(username: string): Promise<void>;
 }

@@ -5,6 +5,8 @@
  */
 
 import type { Selectable } from 'kysely';
+import { UserAdmin } from '../auth/user-admin.ts';
+import type { UserInfo } from '../auth/users.ts';
 import type { Clock } from '../core/clock.ts';
 import { didYouMean } from '../core/closest-match.ts';
 import { ConflictError, NotFoundError, UpdraftError } from '../core/errors.ts';
@@ -46,10 +48,14 @@ import type {
 export const MAX_BACKFILL_RUNS = 10_000;
 
 export class StoreOperations implements Operations {
+  private readonly users: UserAdmin;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.users = new UserAdmin(store, clock);
+  }
 
   private now(): Date {
     return new Date(this.clock.now());
@@ -460,6 +466,22 @@ export class StoreOperations implements Operations {
       runAfter: p.runAfter.toISOString(),
       logicalDate: p.logicalDate.toISOString(),
     }));
+  }
+
+  listUsers(): Promise<UserInfo[]> {
+    return this.users.list();
+  }
+
+  createUser(username: string, role: string, password: string): Promise<UserInfo> {
+    return this.users.create(username, role, password);
+  }
+
+  updateUser(username: string, change: { role?: string; password?: string }): Promise<UserInfo> {
+    return this.users.update(username, change);
+  }
+
+  deleteUser(username: string): Promise<void> {
+    return this.users.delete(username);
   }
 
   // -------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ export function installAccessHooks(app: FastifyInstance, auth: Auth): void {
         details: { ...body, ...(note?.details ?? {}) },
         ip: request.ip,
         userAgent: request.headers['user-agent'] ?? null,
-        outcome: outcomeOf(reply.statusCode),
+        outcome: outcomeOf(reply.statusCode, payload),
       });
     } catch (err) {
       request.log.error({ err, action }, 'could not write the audit log');
@@ -141,15 +141,16 @@ function refuse(reply: FastifyReply, statusCode: 401 | 403, code: string, messag
   return reply.code(statusCode).send(body);
 }
 
-function outcomeOf(status: number): string {
+/** `ok`, or the error code of the answer (`login_failed`, `params_invalid`, `forbidden`...). */
+function outcomeOf(status: number, payload: unknown): string {
   if (status < 400) return 'ok';
-  const names: Record<number, string> = {
-    400: 'invalid',
-    401: 'unauthenticated',
-    403: 'denied',
-    404: 'not_found',
-    409: 'conflict',
-    429: 'throttled',
-  };
-  return names[status] ?? `error ${status}`;
+  if (typeof payload === 'string') {
+    try {
+      const code = (JSON.parse(payload) as { code?: unknown }).code;
+      if (typeof code === 'string') return code;
+    } catch {
+      // not JSON: fall back to the status
+    }
+  }
+  return `http_${status}`;
 }
