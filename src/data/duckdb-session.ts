@@ -31,6 +31,8 @@ export class DuckDbSession {
     private readonly instance: DuckDBInstance,
     readonly main: DuckDBConnection,
     private readonly signal: AbortSignal | undefined,
+    /** The memory limit in bytes. */
+    readonly memoryLimitBytes: number,
   ) {
     this.connections.push(main);
     signal?.addEventListener('abort', this.interrupt, { once: true });
@@ -39,8 +41,10 @@ export class DuckDbSession {
   /** Opens an in-memory database with `options`. */
   static async open(options: DuckDbOptions = {}): Promise<DuckDbSession> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
+    const memoryLimit = options.memoryLimit ?? '1GB';
+    const memoryLimitBytes = parseByteSize(memoryLimit, 'memoryLimit');
     const config: Record<string, string> = {
-      memory_limit: options.memoryLimit ?? '1GB',
+      memory_limit: memoryLimit,
       // Parquet written in parallel need not keep row order; keeps memory bounded.
       preserve_insertion_order: 'false',
       autoinstall_known_extensions: 'false',
@@ -50,7 +54,15 @@ export class DuckDbSession {
     if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const main = await instance.connect();
-    return new DuckDbSession(instance, main, options.signal);
+    return new DuckDbSession(instance, main, options.signal, memoryLimitBytes);
+  }
+
+  /**
+   * Parquet row-group size that lets each writer thread buffer a row group within the
+   * memory limit: a sixteenth of it, between 4 MiB and 128 MiB.
+   */
+  get rowGroupBytes(): number {
+    return Math.min(128 * MIB, Math.max(4 * MIB, Math.floor(this.memoryLimitBytes / 16)));
   }
 
   /** Another connection to the same database (for statements run in parallel). */
@@ -99,6 +111,31 @@ export class DuckDbSession {
     const message = error instanceof Error ? error.message : String(error);
     return new TaskFailure(`${what}: DuckDB error: ${message}`, { cause: error });
   }
+}
+
+const MIB = 1024 * 1024;
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1000,
+  KIB: 1024,
+  MB: 1000 ** 2,
+  MIB,
+  GB: 1000 ** 3,
+  GIB: 1024 ** 3,
+  TB: 1000 ** 4,
+  TIB: 1024 ** 4,
+};
+
+/** Bytes in a size such as `512MB`, `1GiB` or `64 MB`; throws naming `field` otherwise. */
+export function parseByteSize(text: string, field: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(text);
+  const unit = UNITS[(match?.[2] || 'B').toUpperCase()];
+  if (match === null || unit === undefined) {
+    throw new TaskFailure(`${field} '${text}' is not a size: use e.g. '512MB' or '2GB'`, {
+      retry: false,
+    });
+  }
+  return Math.floor(Number(match[1]) * unit);
 }
 
 /** `text` as a DuckDB string literal. */

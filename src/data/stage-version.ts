@@ -60,7 +60,8 @@ export async function stageQuery(
   const what = options.what ?? `task '${key.taskId}' writing dataset '${dataset}'`;
   await session.run(
     `copy (${query}) to ${sqlString(staged.dir)} ` +
-      `(format parquet, compression zstd, file_size_bytes '${STAGED_FILE_BYTES}', filename_pattern 'part-{i}')`,
+      `(format parquet, compression zstd, file_size_bytes '${STAGED_FILE_BYTES}', ` +
+      `row_group_size_bytes ${session.rowGroupBytes}, filename_pattern 'part-{i}')`,
     what,
   );
   const described = await describeFolder(session, staged.dir, what);
