@@ -66,7 +66,7 @@ describe('compiling SQL models', () => {
       'x/a.sql': 'select 1',
       'bad-name.sql': 'select 1',
     });
-    const error = await compileSqlModels(dir).catch((e: Error) => e);
+    const error = (await compileSqlModels(dir).catch((e: Error) => e)) as Error;
     expect(error.message).toContain(
       `'{{ config(materialized='table') }}' is not {{ ref('model') }} or {{ source('dataset') }}`,
     );
