@@ -533,20 +533,25 @@ export class QueueExecutor implements Executor {
           this.emit({ type: 'heartbeat', key: tracked.request.key, at: now });
         }
         return true;
-      case 'log': {
-        const logPath = tracked.request.logPath;
-        tracked.writes = tracked.writes
-          .then(() => mkdir(path.dirname(logPath), { recursive: true }))
-          .then(() => appendFile(logPath, report.text))
-          .catch((error: unknown) =>
-            this.logger.error({ err: error, logPath }, 'could not write a remote attempt log'),
-          );
+      case 'log':
+        this.appendLog(tracked, report.text);
         return true;
-      }
       case 'finished':
+        if (report.log !== undefined) this.appendLog(tracked, report.log);
         this.finish(tracked, report.outcome, 'forget');
         return true;
     }
+  }
+
+  /** Appends lines to the attempt's log on this machine, after those before them. */
+  private appendLog(tracked: Tracked, text: string): void {
+    const logPath = tracked.request.logPath;
+    tracked.writes = tracked.writes
+      .then(() => mkdir(path.dirname(logPath), { recursive: true }))
+      .then(() => appendFile(logPath, text))
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, logPath }, 'could not write a remote attempt log'),
+      );
   }
 
   /** Why a report of a tracked attempt is refused, or null. */

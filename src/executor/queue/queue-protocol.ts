@@ -56,7 +56,8 @@ export type Report =
   | { type: 'heartbeat' }
   /** Complete JSON lines of the attempt log, in order. */
   | { type: 'log'; text: string }
-  | { type: 'finished'; outcome: AttemptOutcome };
+  /** `log`: the last lines of the attempt log, when they fit in one report. */
+  | { type: 'finished'; outcome: AttemptOutcome; log?: string };
 
 /** A report with the envelope that identifies and authenticates it. */
 export type ReportEnvelope = Report & {
@@ -178,7 +179,11 @@ export function parseReport(text: string): ReportEnvelope | null {
     case 'log':
       return typeof r.text === 'string' ? (value as ReportEnvelope) : null;
     case 'finished':
-      return typeof r.outcome === 'object' && r.outcome !== null ? (value as ReportEnvelope) : null;
+      return typeof r.outcome === 'object' &&
+        r.outcome !== null &&
+        (r.log === undefined || typeof r.log === 'string')
+        ? (value as ReportEnvelope)
+        : null;
     default:
       return null;
   }

@@ -304,8 +304,18 @@ export class QueueWorker {
         return;
       case 'finished': {
         const { type: _type, key: _key, at: _at, ...outcome } = event;
-        this.shipLog(held, true);
-        this.report(held, { type: 'finished', outcome: this.asReported(outcome) });
+        const reported = this.asReported(outcome);
+        held.chain = held.chain.then(async () => {
+          // The last lines ride with `finished` when they fit in one report.
+          const pieces = await held.tail.read(true);
+          const last = pieces.pop();
+          for (const text of pieces) await this.send(held, { type: 'log', text });
+          await this.send(held, {
+            type: 'finished',
+            outcome: reported,
+            ...(last === undefined ? {} : { log: last }),
+          });
+        });
         this.release(held);
         return;
       }
@@ -351,12 +361,12 @@ export class QueueWorker {
   }
 
   private shipLogs(): void {
-    for (const held of this.byDispatch.values()) if (held.started) this.shipLog(held, false);
+    for (const held of this.byDispatch.values()) if (held.started) this.shipLog(held);
   }
 
-  private shipLog(held: Held, final: boolean): void {
+  private shipLog(held: Held): void {
     held.chain = held.chain.then(async () => {
-      for (const text of await held.tail.read(final)) await this.send(held, { type: 'log', text });
+      for (const text of await held.tail.read()) await this.send(held, { type: 'log', text });
     });
   }
 
