@@ -49,6 +49,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Probes hit /health every few seconds: no log line per request.
     logController: new Fastify.LogController({ disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
+    // Live event streams never go idle: close them too when the server stops.
+    forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
     ajv: {
       // Unknown fields are an error naming the field, not silently dropped.

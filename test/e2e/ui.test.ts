@@ -198,7 +198,7 @@ describe('web UI in Chromium', () => {
     await page.goto(`${http.url}/#/dags/orders?run=${hostile.runId}`);
     await page.getByRole('complementary', { name: 'run details' }).waitFor();
     expect(
-      await page.evaluate(() => (window as unknown as { __xss?: number }).__xss),
+      await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss),
     ).toBeUndefined();
 
     // The audit log lists what was done, with who and from where.
