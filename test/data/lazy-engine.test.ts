@@ -11,12 +11,26 @@ describe('the operator registry', () => {
       const registry = await import('./src/operators/registry.ts');
       const names = registry.listOperators().map((o) => o.name);
       process.stdout.write(JSON.stringify({ names, loaded }));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: new URL('../..', import.meta.url),
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: new URL('../..', import.meta.url),
+        encoding: 'utf8',
+      },
+    );
     const { names, loaded } = JSON.parse(out) as { names: string[]; loaded: string[] };
-    expect(names).toEqual(expect.arrayContaining(['duckdb', 'extract', 'http', 'load', 'snapshot', 'sql', 'sql_models']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'duckdb',
+        'extract',
+        'http',
+        'load',
+        'snapshot',
+        'sql',
+        'sql_models',
+      ]),
+    );
     expect(loaded.filter((file) => file.includes('duckdb'))).toEqual([]);
   });
 });
