@@ -17,8 +17,8 @@ import { colourEnabled, painter, say } from './output.ts';
 import { updraftVersion } from './version.ts';
 
 export interface ServeOptions {
-  /** `standalone` or `scheduler`, for messages. */
-  mode: 'standalone' | 'scheduler';
+  /** `standalone`, `scheduler` or `webserver` (HTTP only: no scheduler, no executor). */
+  mode: 'standalone' | 'scheduler' | 'webserver';
   /** HTTP port, or null for no HTTP server. */
   port: number | null;
   /** Interface the HTTP server binds. */
@@ -65,7 +65,7 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
       workers: options.workers,
       executor: options.executor,
       log,
-      scheduler: true,
+      scheduler: options.mode !== 'webserver',
     });
     cleanups.push({ what: 'stop the runtime', run: () => runtime.stop() });
 

@@ -1,5 +1,6 @@
 /**
- * `updraft standalone` and `updraft scheduler`: the long-running process (see `serve.ts`).
+ * `updraft standalone`, `updraft scheduler` and `updraft webserver`: the long-running
+ * process (see `serve.ts`).
  */
 import type { Command } from 'commander';
 import { commandLine, settingsOf } from '../context.ts';
@@ -45,4 +46,20 @@ export function registerServerCommands(program: Command): void {
         });
       });
   }
+  program
+    .command('webserver')
+    .description(
+      'the HTTP server alone (REST API, UI, health): no scheduler, no executor; for deployments with separate schedulers and workers',
+    )
+    .option('--port <n>', 'HTTP port (default 8080)', integerArg(0))
+    .option('--host <address>', 'interface to serve HTTP on', '127.0.0.1')
+    .action(async (opts: Pick<ServeFlags, 'port' | 'host'>, cmd: Command) => {
+      const { serve } = await import('../serve.ts');
+      await serve(settingsOf(cmd), {
+        mode: 'webserver',
+        port: opts.port ?? 8080,
+        host: opts.host,
+        command: commandLine(cmd),
+      });
+    });
 }
