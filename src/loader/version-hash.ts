@@ -13,14 +13,24 @@ export function sha256(data: string | Uint8Array): string {
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: Json): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .flatMap((key) => {
-      const item = value[key];
-      return item === undefined ? [] : [`${JSON.stringify(key)}:${canonicalJson(item)}`];
-    });
-  return `{${entries.join(',')}}`;
+  // Built by concatenation: it runs for every DAG of every load (1,000s at once).
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      const item = value[i];
+      if (item !== undefined) out += canonicalJson(item);
+    }
+    return `${out}]`;
+  }
+  let out = '{';
+  for (const key of Object.keys(value).sort()) {
+    const item = value[key];
+    if (item === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /**
