@@ -7,7 +7,9 @@
  */
 import { Command } from 'commander';
 import { registerBackfillCommands } from './commands/backfills.ts';
+import { registerConnectionCommands } from './commands/connections.ts';
 import { registerDagCommands } from './commands/dags.ts';
+import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerPoolCommands } from './commands/pools.ts';
 import { registerRunCommands } from './commands/runs.ts';
@@ -48,6 +50,8 @@ function buildProgram(): Command {
   registerTaskCommands(program);
   registerBackfillCommands(program);
   registerPoolCommands(program);
+  registerDatasetCommands(program);
+  registerConnectionCommands(program);
   registerUserCommands(program);
   return program;
 }

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import { type CompactionResult, compactVersion } from './compaction.ts';
 import {
   type ConnectionSummary,
+  connectionsFilePath,
   deleteConnection,
   listFileConnections,
   listStoredConnections,
@@ -36,8 +37,8 @@ import {
   type VersionRow,
 } from './registry.ts';
 import { dataDb, type EtlRunsView } from './schema.ts';
-import type { SecretBox } from './secret-box.ts';
-import type { DatasetStorage } from './storage.ts';
+import { SecretBox } from './secret-box.ts';
+import { type DatasetStorage, datasetsRootForHome, LocalDatasetStorage } from './storage.ts';
 import { type VacuumOptions, type VacuumReport, vacuum } from './vacuum.ts';
 
 export interface DatasetSummary {
@@ -532,4 +533,23 @@ function requireRole(actor: Actor, roles: Actor['role'][], what: string): void {
       `${what} needs the ${roles.join(' or ')} role; '${actor.name}' is ${actor.role}`,
     );
   }
+}
+
+/** `DatasetOperations` for a store and home folder, with the defaults the runtime uses. */
+export function createDatasetOperations(store: Store, home: string): StoreDatasetOperations {
+  return new StoreDatasetOperations({
+    store,
+    storage: new LocalDatasetStorage(datasetsRootForHome(home)),
+    secrets: memoSecretBox(),
+    connectionsFile: connectionsFilePath(home),
+  });
+}
+
+/** The environment's secret box, read on first use (a missing key only matters then). */
+function memoSecretBox(): () => SecretBox {
+  let box: SecretBox | undefined;
+  return () => {
+    box ??= SecretBox.fromEnv();
+    return box;
+  };
 }
