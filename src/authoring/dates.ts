@@ -14,6 +14,21 @@ const HAS_OFFSET = /(?:Z|[+-]\d{2}:?\d{2})$/i;
  * not a date. An unknown time zone reads local dates as UTC (the validator reports it).
  */
 export function toUtcInstant(value: string | Date, timezone: string): string {
+  if (typeof value !== 'string') return instantOf(value, timezone);
+  // Loading many DAGs converts the same few dates again and again.
+  const key = `${timezone}\0${value}`;
+  let instant = instants.get(key);
+  if (instant === undefined) {
+    instant = instantOf(value, timezone);
+    if (instants.size < 10_000) instants.set(key, instant);
+  }
+  return instant;
+}
+
+/** Instants already converted, by time zone and text. */
+const instants = new Map<string, string>();
+
+function instantOf(value: string | Date, timezone: string): string {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new RangeError('is an invalid Date');
     return value.toISOString();

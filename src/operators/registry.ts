@@ -3,6 +3,7 @@
  * by name by the task runner, and used by the loader to validate task configs.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Json } from '../core/dag-spec.ts';
@@ -36,6 +37,22 @@ export function listOperators(): Operator[] {
   return [...operators.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Compiled checks of config schemas (null: the schema cannot be compiled). */
+const compiledChecks = new WeakMap<TSchema, TypeCheck<TSchema> | null>();
+
+function compiledCheck(schema: TSchema): TypeCheck<TSchema> | null {
+  let check = compiledChecks.get(schema);
+  if (check === undefined) {
+    try {
+      check = TypeCompiler.Compile(schema);
+    } catch {
+      check = null;
+    }
+    compiledChecks.set(schema, check);
+  }
+  return check;
+}
+
 /** Result of checking a task config against its operator's schema. */
 export type ParsedOperatorConfig<C> =
   | { ok: true; operator: Operator<C>; config: C }
@@ -62,6 +79,10 @@ export function parseOperatorConfig(
   }
   const schema = operator.configSchema;
   const withDefaults = Value.Default(schema, structuredClone(config));
+  // The compiled check is fast; the error walk runs only for a config that fails it.
+  if (compiledCheck(schema)?.Check(withDefaults)) {
+    return { ok: true, operator, config: withDefaults };
+  }
   const issues: SpecIssue[] = [];
   const seen = new Set<string>();
   for (const error of Value.Errors(schema, withDefaults)) {

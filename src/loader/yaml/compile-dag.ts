@@ -59,7 +59,7 @@ export interface CompiledDag {
   dag: Dag | undefined;
   issues: SpecIssue[];
   /** The DAG as resolved: templates, expansion, defaults and environment applied. */
-  resolved: YamlMap;
+  readonly resolved: YamlMap;
   /** Points issues about the built DAG at its YAML; undefined when it was not built. */
   locator: DagLocator | undefined;
 }
@@ -112,7 +112,6 @@ export function compileDag(
   const expansions = new Map<string, string[]>();
   const resolver = new ScopeResolver(dagId, doc, context, problems, expansions);
   const scope = resolver.scope(doc, null, path);
-  const resolved = resolvedDocument(doc, scope);
   // A task whose templates or expansion failed is still declared (as written), so the
   // other tasks are checked too; what is found about it is left out (it is already wrong).
   const failed = new Set(problems.map((problem) => problem.taskId));
@@ -168,11 +167,16 @@ export function compileDag(
     return located;
   });
   const all = [...problems, ...[...own, ...issues].filter((issue) => !failed.has(issue.taskId))];
+  let resolved: YamlMap | undefined;
   return {
     dagId,
     dag: problems.length > 0 ? undefined : built,
     issues: all,
-    resolved,
+    // Only `updraft dags render` needs it.
+    get resolved() {
+      resolved ??= resolvedDocument(doc, scope);
+      return resolved;
+    },
     locator: problems.length > 0 ? undefined : locator,
   };
 }
