@@ -5,6 +5,7 @@
 import type { Auth } from '../auth/auth.ts';
 import type { Capability } from '../auth/roles.ts';
 import type { Principal } from '../auth/sessions.ts';
+import type { DatasetOperations } from '../data/dataset-operations.ts';
 import type { Operations } from '../ops/operations.ts';
 import type { Store } from '../store/store.ts';
 
@@ -12,6 +13,8 @@ export interface ApiContext {
   ops: Operations;
   store: Store;
   auth: Auth;
+  /** The data layer; without it the dataset routes are not served. */
+  datasets?: DatasetOperations;
   version: string;
   /** How often live-state streams look for changes (default 1000 ms). */
   livePollMs?: number;

@@ -58,6 +58,8 @@ export function toErrorBody(error: FastifyError | Error): ErrorBody {
     return { statusCode: 404, code: error.code, message: error.message };
   if (error instanceof ConflictError)
     return { statusCode: 409, code: error.code, message: error.message };
+  if (error instanceof UpdraftError && error.code === 'forbidden')
+    return { statusCode: 403, code: error.code, message: error.message };
   if (error instanceof UpdraftError)
     return { statusCode: 400, code: error.code, message: error.message };
   const status = (error as FastifyError).statusCode;

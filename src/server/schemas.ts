@@ -195,11 +195,13 @@ export const Pool = Type.Object({
 export const Connection = Type.Object({
   name: Type.String(),
   type: Type.String(),
-  host: Type.String(),
-  port: Nullable(Type.Integer()),
-  login: Nullable(Type.String()),
-  schema: Nullable(Type.String()),
-  source: Type.String({ description: 'where it is defined, e.g. the environment variable' }),
+  url: Type.String({
+    description: 'the URL with password, tokens and query values replaced by ***',
+  }),
+  description: Nullable(Type.String()),
+  source: literals(['store', 'file', 'env'] as const),
+  keyId: Nullable(Type.String()),
+  updatedAt: Nullable(DateTime),
 });
 
 // --- users, sessions, tokens, audit -----------------------------------------------

@@ -6,6 +6,7 @@
 import { createAuth } from '../auth/auth.ts';
 import { ensureInitialAdmin } from '../auth/initial-admin.ts';
 import { systemClock } from '../core/clock.ts';
+import { createDatasetOperations } from '../data/dataset-operations.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ApiContext } from './api-context.ts';
 
@@ -21,5 +22,6 @@ export async function webAccess(
     : admin.file
       ? `first admin password in ${admin.file}`
       : null;
-  return { api: { ops: runtime.ops, store: runtime.store, auth, version }, login };
+  const datasets = createDatasetOperations(runtime.store, home);
+  return { api: { ops: runtime.ops, store: runtime.store, auth, datasets, version }, login };
 }

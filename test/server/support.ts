@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type Auth, createAuth } from '../../src/auth/auth.ts';
 import { ROLES, type Role } from '../../src/auth/roles.ts';
 import { systemClock } from '../../src/core/clock.ts';
+import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -63,7 +64,14 @@ export async function startApi(
   const app = await buildServer({
     version: '9.9.9',
     health: healthSource(rt.runtime.store, rt.runtime.scheduler),
-    api: { ops: rt.runtime.ops, store: rt.runtime.store, auth, version: '9.9.9', livePollMs: 200 },
+    api: {
+      ops: rt.runtime.ops,
+      store: rt.runtime.store,
+      auth,
+      datasets: createDatasetOperations(rt.runtime.store, rt.home),
+      version: '9.9.9',
+      livePollMs: 200,
+    },
   });
   return {
     app,

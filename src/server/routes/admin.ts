@@ -4,6 +4,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ROLES } from '../../auth/roles.ts';
+import { connectionTypeOf, redactConnectionUrl } from '../../data/connection-store.ts';
 import { connectionFromEnv } from '../../operators/connections.ts';
 import type { ApiContext } from '../api-context.ts';
 import {
@@ -153,11 +154,12 @@ export const adminRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
       config: { capability: 'configure' },
       schema: {
         tags: ['connections'],
-        summary: 'Connections defined in the environment (UPDRAFT_CONN_*), without passwords',
+        summary:
+          'Connections (stored, file, and UPDRAFT_CONN_* variables) with their secrets replaced by ***',
         response: { 200: Type.Array(Connection) },
       },
     },
-    async () => listEnvConnections(),
+    async () => [...((await ctx.datasets?.listConnections()) ?? []), ...listEnvConnections()],
   );
 
   // --- users ---
@@ -251,35 +253,23 @@ export const adminRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
   );
 };
 
-/** Connections from `UPDRAFT_CONN_*` variables; the URL and password are never included. */
+/** Connections from `UPDRAFT_CONN_*` variables, with secrets replaced by `***`. */
 function listEnvConnections(env: NodeJS.ProcessEnv = process.env): Static<typeof Connection>[] {
   const out: Static<typeof Connection>[] = [];
   for (const variable of Object.keys(env).sort()) {
     const match = /^UPDRAFT_CONN_(.+)$/.exec(variable);
     if (!match?.[1]) continue;
     const name = match[1].toLowerCase();
+    let type = 'invalid';
+    let url = '<invalid url>';
     try {
       const c = connectionFromEnv(name, env);
-      out.push({
-        name,
-        type: c.type,
-        host: c.host,
-        port: c.port,
-        login: c.login,
-        schema: c.schema,
-        source: variable,
-      });
+      type = connectionTypeOf(name, c.url);
+      url = redactConnectionUrl(c.url, type);
     } catch {
-      out.push({
-        name,
-        type: 'invalid',
-        host: '',
-        port: null,
-        login: null,
-        schema: null,
-        source: variable,
-      });
+      // listed as invalid, without its value
     }
+    out.push({ name, type, url, description: null, source: 'env', keyId: null, updatedAt: null });
   }
   return out;
 }

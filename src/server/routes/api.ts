@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
 import { adminRoutes } from './admin.ts';
 import { dagRoutes } from './dags.ts';
+import { datasetRoutes } from './datasets.ts';
 import { eventRoutes } from './events.ts';
 import { runRoutes } from './runs.ts';
 import { sessionRoutes } from './session.ts';
@@ -16,6 +17,7 @@ export const apiRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
   await app.register(runRoutes, ctx);
   await app.register(adminRoutes, ctx);
   await app.register(eventRoutes, ctx);
+  if (ctx.datasets) await app.register(datasetRoutes, { datasets: ctx.datasets });
   app.get('/openapi.json', { config: { capability: 'read' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
