@@ -17,7 +17,12 @@ import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { assignDagIds, type FileLoadResult } from './file-load-result.ts';
+import {
+  assignDagIds,
+  type FileLoadResult,
+  failAllOnIssues,
+  strictPipelinesByDefault,
+} from './file-load-result.ts';
 import { PipelineLoader } from './pipeline-loader.ts';
 import type { PipelineSource } from './pipeline-source.ts';
 
@@ -43,6 +48,11 @@ export interface DagProcessorOptions {
   sources?: PipelineSource[];
   /** Clock for the debounce, rescans and import timeouts. Default: the system clock. */
   clock?: Clock;
+  /**
+   * Strict loading: any problem in any file stops every DAG (see `failAllOnIssues`).
+   * Default `UPDRAFT_STRICT_PIPELINES=true`, else false.
+   */
+  strict?: boolean;
 }
 
 /** What is known about one pipeline file. */
@@ -167,7 +177,8 @@ export class DagProcessor {
       for (const input of inputs) signatures.set(input, await signature(input));
       this.files.set(result.fileloc, { result, signatures });
     }
-    return assignDagIds([...this.files.values()].map((file) => file.result));
+    const results = assignDagIds([...this.files.values()].map((file) => file.result));
+    return (this.options.strict ?? strictPipelinesByDefault()) ? failAllOnIssues(results) : results;
   }
 
   /** Reports removed files and every result that differs from the last one reported. */

@@ -71,3 +71,34 @@ export function assignDagIds(results: Iterable<FileLoadResult>): FileLoadResult[
     return dags.length === result.dags.length ? result : { ...result, dags, issues };
   });
 }
+
+/** Whether strict loading is on by default: `UPDRAFT_STRICT_PIPELINES=true`. */
+export function strictPipelinesByDefault(): boolean {
+  return process.env.UPDRAFT_STRICT_PIPELINES === 'true';
+}
+
+/**
+ * Strict loading: when any file has an issue, no DAG of any file is loaded, and every
+ * file that had DAGs says why. (Without it, a bad file loses only its own DAGs.)
+ */
+export function failAllOnIssues(results: FileLoadResult[]): FileLoadResult[] {
+  const bad = results.filter((result) => result.issues.length > 0).map((r) => r.fileloc);
+  if (bad.length === 0) return results;
+  const shown = bad.slice(0, 3).join(', ') + (bad.length > 3 ? ` and ${bad.length - 3} more` : '');
+  return results.map((result) =>
+    result.dags.length === 0
+      ? result
+      : {
+          ...result,
+          dags: [],
+          issues: [
+            ...result.issues,
+            {
+              file: result.fileloc,
+              message: `not loaded: strict loading is on and ${shown} ${bad.length === 1 ? 'has' : 'have'} errors`,
+              hint: 'fix those files, or unset UPDRAFT_STRICT_PIPELINES to load the valid files',
+            },
+          ],
+        },
+  );
+}
