@@ -751,30 +751,26 @@ export class QueueExecutor implements Executor {
     }
   }
 
+  /** Sums the concurrency of the registered workers; forgets registrations that expired. */
   private async refreshSlots(): Promise<void> {
     const redis = this.redis!;
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(
-        cursor,
-        'MATCH',
-        this.keys.workerPattern,
-        'COUNT',
-        200,
-      );
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    if (keys.length === 0) {
+    const ids = await redis.zrange(this.keys.workers, '0', '-1');
+    if (ids.length === 0) {
       this.slots = 0;
       return;
     }
+    const values = await redis.mget(...ids.map((id) => this.keys.worker(id)));
     let slots = 0;
-    for (const value of await redis.mget(...keys)) {
-      const concurrency = (JSON.parse(value ?? '{}') as { concurrency?: unknown }).concurrency;
+    const gone: string[] = [];
+    values.forEach((value, i) => {
+      if (value === null) {
+        gone.push(ids[i]!);
+        return;
+      }
+      const concurrency = (JSON.parse(value) as { concurrency?: unknown }).concurrency;
       if (typeof concurrency === 'number') slots += concurrency;
-    }
+    });
+    if (gone.length > 0) await redis.zrem(this.keys.workers, ...gone);
     this.slots = slots;
   }
 

@@ -122,8 +122,9 @@ export class QueueKeys {
     return `${this.prefix}:worker:${id}`;
   }
 
-  get workerPattern(): string {
-    return `${this.prefix}:worker:*`;
+  /** The ids of workers that registered (some may have expired since). */
+  get workers(): string {
+    return `${this.prefix}:workers`;
   }
 }
 

@@ -227,7 +227,12 @@ export class QueueWorker {
     clearTimeout(drainTimer);
     await this.pool.stop();
     for (const timer of this.timers) clearInterval(timer);
-    await this.redis?.del(this.keys.worker(this.workerId)).catch(() => {});
+    await this.redis
+      ?.multi()
+      .del(this.keys.worker(this.workerId))
+      .zrem(this.keys.workers, this.workerId)
+      .exec()
+      .catch(() => {});
     this.subscriber?.disconnect();
     await this.redis?.quit().catch(() => this.redis?.disconnect());
   }
@@ -426,11 +431,14 @@ export class QueueWorker {
       queues: this.queueConcurrency,
       concurrency: this.slots,
     };
-    await this.redis!.set(
-      this.keys.worker(this.workerId),
-      JSON.stringify(registration),
-      'PX',
-      this.heartbeatIntervalMs * 3,
-    );
+    await this.redis!.multi()
+      .set(
+        this.keys.worker(this.workerId),
+        JSON.stringify(registration),
+        'PX',
+        this.heartbeatIntervalMs * 3,
+      )
+      .zadd(this.keys.workers, 0, this.workerId)
+      .exec();
   }
 }
