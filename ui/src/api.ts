@@ -95,6 +95,73 @@ export interface AuditRecord {
   outcome: string;
 }
 
+export interface DatasetSummary {
+  name: string;
+  description: string | null;
+  latestVersion: number | null;
+  versions: number;
+  aliases: Record<string, number>;
+  rows: number | null;
+  bytes: number | null;
+  updatedAt: string | null;
+}
+
+export interface VersionSummary {
+  dataset: string;
+  version: number;
+  rows: number;
+  bytes: number;
+  files: number;
+  aliases: string[];
+  producedBy: {
+    dagId: string | null;
+    runId: string | null;
+    taskId: string | null;
+    tryNumber: number | null;
+  };
+  blockingChecksPassed: boolean | null;
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+export interface VersionDetail extends VersionSummary {
+  manifest: {
+    rowCount: number;
+    bytes: number;
+    files: { path: string; rows: number; bytes: number; sha256: string }[];
+    schema: { name: string; type: string; nullable: boolean }[];
+    dataInterval?: { start: string; end: string };
+    inputs?: { dataset: string; version: number }[];
+    code?: { gitCommit: string | null; codeHash: string; dagVersionHash: string | null };
+  };
+}
+
+export interface Lineage {
+  dataset: string;
+  edges: {
+    dagId: string;
+    taskId: string;
+    direction: 'read' | 'write';
+    dataset: string;
+    version: number | null;
+    runs: number;
+  }[];
+  upstream: string[];
+  downstream: string[];
+}
+
+export interface AliasEvent {
+  dataset: string;
+  alias: string;
+  fromVersion: number | null;
+  toVersion: number;
+  actor: string;
+  reason: string | null;
+  action: string;
+  actorRole: string | null;
+  at: string;
+}
+
 /** An error answer of the API. */
 export class ApiError extends Error {
   constructor(
@@ -219,6 +286,18 @@ export const api = {
   audit: (filter: { username?: string; action?: string; beforeId?: number }) =>
     request<AuditRecord[]>('GET', `/audit${q({ ...filter, limit: 100 })}`),
   version: () => request<{ version: string }>('GET', '/version'),
+  datasets: () => request<DatasetSummary[]>('GET', '/datasets'),
+  datasetVersions: (name: string) =>
+    request<VersionSummary[]>('GET', `/datasets/${enc(name)}/versions`),
+  datasetVersion: (name: string, version: number) =>
+    request<VersionDetail>('GET', `/datasets/${enc(name)}/versions/${version}`),
+  lineage: (name: string) => request<Lineage>('GET', `/datasets/${enc(name)}/lineage`),
+  aliasHistory: (name: string) =>
+    request<AliasEvent[]>('GET', `/datasets/${enc(name)}/alias-history`),
+  promote: (name: string, version: number, alias: string, reason?: string) =>
+    request<unknown>('POST', `/datasets/${enc(name)}/promote`, { version, alias, reason }),
+  rollback: (name: string, alias: string, reason?: string) =>
+    request<unknown>('POST', `/datasets/${enc(name)}/rollback`, { alias, reason }),
 };
 
 /** URL of an attempt's log download and live follow stream. */

@@ -6,6 +6,7 @@ import { Layout } from './components/Layout.tsx';
 import { AccountPage, AuditPage, PoolsPage, UsersPage } from './pages/AdminPages.tsx';
 import { DagListPage } from './pages/DagListPage.tsx';
 import { DagPage } from './pages/DagPage.tsx';
+import { DatasetListPage, DatasetPage } from './pages/DatasetPages.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { TaskPage } from './pages/TaskPage.tsx';
 import { useRoute } from './router.ts';
@@ -32,6 +33,12 @@ function App() {
     page = <TaskPage dagId={dagId} runId={runId} taskId={taskId} route={route} me={me} />;
   } else if (first === 'dags' && dagId) {
     page = <DagPage key={dagId} dagId={dagId} route={route} me={me} />;
+  } else if (first === 'datasets' && dagId) {
+    section = 'datasets';
+    page = <DatasetPage key={dagId} name={dagId} route={route} me={me} />;
+  } else if (first === 'datasets') {
+    section = 'datasets';
+    page = <DatasetListPage />;
   } else if (first === 'audit') {
     section = 'audit';
     page = <AuditPage />;

@@ -36,6 +36,7 @@ export function Layout({
         </a>
         <nav aria-label="main">
           {link('dags', '#/', 'DAGs')}
+          {link('datasets', href(['datasets']), 'Datasets')}
           {link('pools', href(['pools']), 'Pools')}
           {can('configure') && link('audit', href(['audit']), 'Audit log')}
           {can('administer') && link('users', href(['users']), 'Users')}
