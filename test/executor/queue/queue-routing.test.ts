@@ -224,3 +224,40 @@ describe('queue settings from the environment', () => {
     );
   });
 });
+
+describe('queue worker: graceful stop', () => {
+  it('lets short attempts finish, then reports the rest lost so the scheduler retries them', async () => {
+    await requireRedis();
+    const dir = tempDir('updraft-queue-drain-');
+    const pipeline = await writeLedgerPipeline(dir);
+    const ledger = path.join(dir, 'ledger.jsonl');
+    const prefix = uniquePrefix();
+    const worker = new QueueWorker(testWorkerOptions(prefix, dir, { drainMs: 1500 }));
+    const executor = new QueueExecutor(testExecutorOptions(prefix, dir));
+    const events = new EventRecorder(executor);
+    await executor.start();
+    await worker.start();
+    try {
+      const [short, long] = [500, 60_000].map((ms, i) =>
+        attemptRequest({
+          dir,
+          ...pipeline,
+          taskId: 'effect',
+          runId: `manual__drain_${randomBytes(4).toString('hex')}_${i}`,
+          params: { ledger, ms },
+        }),
+      );
+      for (const request of [short!, long!]) executor.submit(request);
+      await Promise.all([short!, long!].map((r) => events.started(r.key)));
+      await worker.stop();
+      expect(await events.finished(short!.key)).toMatchObject({ outcome: 'success' });
+      const lost = await events.finished(long!.key);
+      expect(lost).toMatchObject({ outcome: 'failed', exitReason: 'worker_lost' });
+      expect(lost.error?.message).toContain('stopped before the attempt finished');
+    } finally {
+      await executor.stop();
+      await worker.stop();
+      await deleteKeys(prefix);
+    }
+  });
+});
