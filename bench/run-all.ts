@@ -6,6 +6,8 @@
  *     UPDRAFT_BENCH_BACKENDS=pglite npm run bench    # skip the PostgreSQL rows
  *     UPDRAFT_BENCH_ONLY=handoff,throughput npm run bench
  */
+import { duckdbTransform } from './duckdb-transform.ts';
+import { extract10m } from './extract-10m.ts';
 import { handoffLatency } from './handoff-latency.ts';
 import { idleFootprint } from './idle-footprint.ts';
 import { loader } from './loader.ts';
@@ -24,6 +26,8 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'loader', run: loader },
   { name: 'yaml', run: yamlLoad },
   { name: 'queue', run: queueThroughput },
+  { name: 'extract', run: extract10m },
+  { name: 'transform', run: duckdbTransform },
 ];
 
 async function main(): Promise<void> {
