@@ -37,3 +37,4 @@ export type {
 } from './core/task-context.ts';
 export type { TriggerRule } from './core/trigger-rules.ts';
 export type { WeightRule } from './loader/dag-graph.ts';
+export { traceStep } from './observability/tracing.ts';

@@ -14,7 +14,10 @@ import { createExecutor } from './executor/create-executor.ts';
 import type { ExecutorKind } from './executor/queue/queue-settings.ts';
 import { DagProcessor } from './loader/dag-processor.ts';
 import { loadPipelines } from './loader/load-pipelines.ts';
+import { startAlerting } from './notify/alerting.ts';
 import { type Logger, silentLogger } from './observability/logger.ts';
+import type { UpdraftMetrics } from './observability/metrics.ts';
+import { startObservability } from './observability/observability.ts';
 import type { Operations } from './ops/operations.ts';
 import { StoreOperations } from './ops/store-operations.ts';
 import type { AttemptHooks } from './scheduler/attempt-hooks.ts';
@@ -62,6 +65,10 @@ export interface Runtime {
   schedulerStatus(): SchedulerStatus | null;
   /** The scheduler itself (benchmarks and tests wait on its ticks). */
   scheduler: Scheduler | null;
+  /** Prometheus metrics of this process (`/metrics`), or null without a scheduler. */
+  metrics: UpdraftMetrics | null;
+  /** The executor's slots and attempts in flight (`/health`), or null without one. */
+  executorStatus(): { name: string; slots: number; inFlight: number } | null;
   stop(): Promise<void>;
 }
 
@@ -91,6 +98,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         workers: 0,
         homeInfo,
         scheduler: null,
+        metrics: null,
+        executorStatus: () => null,
         schedulerStatus: () => null,
         stop: () => store.close(),
       };
@@ -114,9 +123,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       datasetsDir: path.join(home, 'datasets'),
       hooks: options.hooks ?? null,
       parallelism: options.parallelism,
-      housekeepingMs: options.housekeepingMs,
+      housekeepingMs: options.housekeepingMs ?? envMs('UPDRAFT_HOUSEKEEPING_MS'),
+      leaseMs: envMs('UPDRAFT_SCHEDULER_LEASE_MS'),
       pausedOnCreation,
     });
+    const observability = startObservability({ store, scheduler, executor, log });
+    const executorStatus = () => {
+      const capacity = executor.capacity();
+      return { name: executor.name, slots: capacity.slots, inFlight: capacity.inFlight };
+    };
+    ops.setLiveHealth(() => ({ scheduler: scheduler.getStatus(), executor: executorStatus() }));
     const processor = new DagProcessor({
       pipelinesDir,
       home,
@@ -137,6 +153,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       onError: (err) => log.warn({ err }, 'pipeline rescan failed'),
     });
+    let alerting: Awaited<ReturnType<typeof startAlerting>> | undefined;
     try {
       const initial = await processor.start();
       for (const file of initial) await scheduler.applyLoadedFile(file);
@@ -146,8 +163,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       );
       for (const fileloc of gone) await scheduler.applyRemovedFile(fileloc);
       log.info({ files: initial.length, pipelinesDir }, 'loaded pipelines');
+      alerting = await startAlerting(scheduler, {
+        store,
+        home,
+        clock,
+        log,
+        onDeadlineMiss: (m) =>
+          observability.metrics.deadlineMissed(m.dagId, m.task ? 'task' : 'run'),
+        onNotification: observability.metrics.onNotification,
+      });
       await scheduler.start();
     } catch (err) {
+      await alerting?.stop();
       await processor.stop();
       await executor.stop();
       throw err;
@@ -158,10 +185,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       workers,
       homeInfo,
       scheduler,
+      metrics: observability.metrics,
+      executorStatus,
       schedulerStatus: () => scheduler.getStatus(),
       async stop() {
         await processor.stop();
         await scheduler.stop();
+        await alerting?.stop();
+        await observability.stop();
         await executor.stop();
         await store.close();
       },
@@ -217,4 +248,15 @@ async function filesNoLongerPresent(db: Db, present: string[]): Promise<string[]
     .execute();
   const found = new Set(present);
   return [...new Set(rows.map((r) => r.fileloc))].filter((f) => !found.has(f));
+}
+
+/** A positive number of milliseconds from environment variable `name`, if set. */
+function envMs(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) {
+    throw new Error(`${name} must be a positive whole number of milliseconds, got '${text}'`);
+  }
+  return ms;
 }

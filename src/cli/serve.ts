@@ -11,6 +11,7 @@
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { UpdraftError } from '../core/errors.ts';
+import { componentLogOptions } from '../observability/logger.ts';
 import type { CliSettings } from './context.ts';
 import { formatLogLine } from './log-format.ts';
 import { colourEnabled, painter, say } from './output.ts';
@@ -96,7 +97,8 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
         host: options.host,
         version,
         log,
-        health: healthSource(runtime.store, runtime.scheduler),
+        health: healthSource(runtime.store, runtime.scheduler, runtime.executorStatus),
+        metrics: runtime.metrics,
         api: web.api,
         trustProxy: process.env.UPDRAFT_TRUST_PROXY === 'true',
       }).catch((error: unknown) => {
@@ -152,7 +154,7 @@ function processLogger(file: string): Logger {
     ? { write: (line: string) => process.stderr.write(`${formatLogLine(line.trimEnd(), paint)}\n`) }
     : pino.destination(2);
   return pino(
-    { level, base: { pid: process.pid } },
+    componentLogOptions(level),
     pino.multistream([
       {
         level: level as pino.Level,

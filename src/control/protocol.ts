@@ -69,6 +69,8 @@ export const OPERATION_ARITY: Record<keyof Operations, number> = {
   createUser: 3,
   updateUser: 2,
   deleteUser: 1,
+  health: 0,
+  operationsReport: 1,
 };
 
 export type OperationName = keyof Operations;

@@ -50,6 +50,8 @@ const MIN_SECRET_LENGTH = 3;
 
 export class AttemptLog implements TaskLogger {
   private readonly secrets = new Set<string>();
+  /** Correlation fields after the ids on every record (`trace_id`, `span_id`). */
+  private correlation: Record<string, string> = {};
   private closed = false;
   private writeError: Error | undefined;
 
@@ -90,6 +92,11 @@ export class AttemptLog implements TaskLogger {
     this.secrets.add(JSON.stringify(encodeURIComponent(value)).slice(1, -1));
   }
 
+  /** Adds correlation fields (`trace_id`, `span_id`) to every record from now on. */
+  correlate(fields: Record<string, string>): void {
+    this.correlation = { ...this.correlation, ...fields };
+  }
+
   debug(message: string, fields?: Record<string, unknown>): void {
     this.write('debug', message, fields);
   }
@@ -118,6 +125,7 @@ export class AttemptLog implements TaskLogger {
       task_id: this.key.taskId,
       map_index: this.key.mapIndex,
       try_number: this.key.tryNumber,
+      ...this.correlation,
     };
     if (fields) {
       for (const [name, value] of Object.entries(fields)) {

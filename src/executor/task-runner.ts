@@ -23,6 +23,7 @@ import type { Json } from '../core/dag-spec.ts';
 import { formatSpecIssue } from '../core/errors.ts';
 import type { TaskContext } from '../core/task-context.ts';
 import { renderConfig, type TemplateVars, templateVariables } from '../core/templating.ts';
+import { startAttemptSpan } from '../observability/tracing.ts';
 import { connectionEnvVar, connectionFromEnv } from '../operators/connections.ts';
 import type { OperatorContext } from '../operators/operator.ts';
 import { parseOperatorConfig } from '../operators/registry.ts';
@@ -83,6 +84,9 @@ export async function runAttempt(
     });
   }
   const startedAt = clock.now();
+  // Observability: the attempt's span (child of its run's) and trace ids in every log line.
+  const span = startAttemptSpan({ ...request.key, operator: request.task.operator });
+  log.correlate(span.logFields);
   const controller = new AbortController();
   const onAbort = () => controller.abort(asAttemptAbort(options.signal.reason));
   if (options.signal.aborted) onAbort();
@@ -112,7 +116,7 @@ export async function runAttempt(
       pid: process.pid,
       hostname: hostname(),
     });
-    outcome = await runOperator(request, log, controller.signal, clock, options);
+    outcome = await span.run(() => runOperator(request, log, controller.signal, clock, options));
   } catch (error) {
     outcome = failed('error', toAttemptError(error));
   } finally {
@@ -132,6 +136,7 @@ export async function runAttempt(
     exit_reason: outcome.exitReason,
     duration_ms: clock.now() - startedAt,
   });
+  span.end(outcome);
   const writeError = await log.close();
   if (writeError && outcome.outcome === 'success') {
     return failed('error', {

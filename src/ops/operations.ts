@@ -11,6 +11,8 @@ import type { UserInfo } from '../auth/users.ts';
 import type { DagSpec, Json } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
 import type { ExitReason, RunState, RunType, TaskState } from '../core/states.ts';
+import type { HealthReport } from '../observability/health-report.ts';
+import type { OperationsReport } from '../observability/operations-report.ts';
 
 export interface DagSummary {
   dagId: string;
@@ -177,6 +179,10 @@ export interface Operations {
   setPool(name: string, slots: number, description?: string): Promise<PoolInfo>;
   /** The next runs exactly as the scheduler will create them. */
   nextRuns(dagId: string, options?: { after?: string; count?: number }): Promise<PlannedRunInfo[]>;
+  /** Store, scheduler heartbeats and executor slots (`updraft health`). */
+  health(): Promise<HealthReport>;
+  /** The operations report of a period (`since` ISO, default 7 days ago; `until` default now). */
+  operationsReport(options?: { since?: string; until?: string }): Promise<OperationsReport>;
   /** Users of the web UI and API (`updraft users`); changes are audited as made by the CLI. */
   listUsers(): Promise<UserInfo[]>;
   createUser(username: string, role: string, password: string): Promise<UserInfo>;

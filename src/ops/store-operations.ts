@@ -12,6 +12,11 @@ import { didYouMean } from '../core/closest-match.ts';
 import { ConflictError, NotFoundError, UpdraftError } from '../core/errors.ts';
 import { resolveParams } from '../core/params.ts';
 import type { RunState } from '../core/states.ts';
+import { checkHealth, type HealthReport, type LiveHealth } from '../observability/health-report.ts';
+import {
+  buildOperationsReport,
+  type OperationsReport,
+} from '../observability/operations-report.ts';
 import { createTimetable, manualRunInterval } from '../schedule/timetable.ts';
 import {
   clearTaskInstances,
@@ -49,6 +54,8 @@ export const MAX_BACKFILL_RUNS = 10_000;
 
 export class StoreOperations implements Operations {
   private readonly users: UserAdmin;
+  /** What a scheduler process knows of itself, for `health` (set by the runtime). */
+  private live: (() => LiveHealth) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -466,6 +473,23 @@ export class StoreOperations implements Operations {
       runAfter: p.runAfter.toISOString(),
       logicalDate: p.logicalDate.toISOString(),
     }));
+  }
+
+  /** Lets `health` report this process's scheduler and executor (called by the runtime). */
+  setLiveHealth(live: () => LiveHealth): void {
+    this.live = live;
+  }
+
+  health(): Promise<HealthReport> {
+    return checkHealth(this.store, this.live?.() ?? null, this.clock.now());
+  }
+
+  operationsReport(options: { since?: string; until?: string } = {}): Promise<OperationsReport> {
+    const until = options.until ? parseDate(options.until, 'until') : this.now();
+    const since = options.since
+      ? parseDate(options.since, 'since')
+      : new Date(until.getTime() - 7 * 86_400_000);
+    return buildOperationsReport(this.store.db, { since, until });
   }
 
   listUsers(): Promise<UserInfo[]> {

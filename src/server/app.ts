@@ -15,6 +15,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, silentLogger } from '../observability/logger.ts';
+import { type MetricsRouteOptions, metricsRoutes } from '../observability/metrics-plugin.ts';
 import { installAccessHooks } from './access-hooks.ts';
 import type { ApiContext } from './api-context.ts';
 import { installErrorHandler } from './errors.ts';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   storeTimeoutMs?: number;
   /** Request and error logs go here; none when omitted. */
   log?: Logger;
+  /** Prometheus metrics served at `/metrics` (a process with a scheduler); none when omitted. */
+  metrics?: MetricsRouteOptions['metrics'] | null;
   /** The REST API and UI; without it only `/health` is served. */
   api?: ApiContext;
   /** Folder of the built UI (default `dist/ui` of this package). */
@@ -83,6 +86,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     source: options.health,
     storeTimeoutMs: options.storeTimeoutMs,
   });
+  if (options.metrics) await app.register(metricsRoutes, { metrics: options.metrics });
   if (options.api) {
     await app.register(fastifyCookie);
     await app.register(fastifySwagger, {

@@ -8,12 +8,14 @@ import * as initial from './migrations/0001-initial.ts';
 import * as datasetTriggers from './migrations/0002-dataset-triggers.ts';
 import * as dataLayer from './migrations/0003-data-layer.ts';
 import * as authAudit from './migrations/0004-auth-audit.ts';
+import * as alerting from './migrations/0005-alerting.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-dataset-triggers': datasetTriggers,
   '0003-data-layer': dataLayer,
   '0004-auth-audit': authAudit,
+  '0005-alerting': alerting,
 };
 
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */

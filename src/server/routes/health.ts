@@ -2,7 +2,8 @@
  * `GET /health`: is this process serving, is its scheduler running, does its store
  * answer. Open to everyone (no authentication), for load balancers and probes.
  *
- * 200 `{ status: 'ok', version, scheduler: { running, lastHeartbeat }, store }`;
+ * 200 `{ status: 'ok', version, scheduler: { running, lastHeartbeat }, executor, store }`
+ * (`executor`: `{ name, slots, inFlight }`, null in a process without one);
  * 503 with `status: 'unavailable'` and `error` when the store does not answer within
  * `storeTimeoutMs`.
  */
@@ -16,6 +17,15 @@ export interface HealthSource {
   pingStore(): Promise<void>;
   /** Whether the scheduler loop runs in this process, and its last heartbeat (ISO). */
   scheduler(): { running: boolean; lastHeartbeat: string | null };
+  /** The executor's slots and attempts in flight, or null without one. */
+  executor?(): ExecutorSlots | null;
+}
+
+/** An executor's capacity as `/health` reports it. */
+export interface ExecutorSlots {
+  name: string;
+  slots: number;
+  inFlight: number;
 }
 
 export interface HealthRouteOptions {
@@ -31,6 +41,7 @@ export interface HealthReport {
   status: 'ok' | 'unavailable';
   version: string;
   scheduler: { running: boolean; lastHeartbeat: string | null };
+  executor: ExecutorSlots | null;
   store: 'pglite' | 'postgres';
   /** Why the status is `unavailable`. */
   error?: string;
@@ -50,6 +61,15 @@ const reportSchema = {
         lastHeartbeat: { type: ['string', 'null'] },
       },
     },
+    executor: {
+      type: ['object', 'null'],
+      required: ['name', 'slots', 'inFlight'],
+      properties: {
+        name: { type: 'string' },
+        slots: { type: 'integer' },
+        inFlight: { type: 'integer' },
+      },
+    },
     store: { type: 'string', enum: ['pglite', 'postgres'] },
     error: { type: 'string' },
   },
@@ -66,6 +86,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         status: 'ok',
         version: options.version,
         scheduler: options.source.scheduler(),
+        executor: options.source.executor?.() ?? null,
         store: options.source.store,
       };
       const problem = await storeProblem(options.source, timeoutMs);
