@@ -243,7 +243,7 @@ describe('queue executor: scheduler side', () => {
     const pipeline = await writeLedgerPipeline(dir);
     const ledger = path.join(dir, 'ledger-vanished.jsonl');
     const prefix = uniquePrefix();
-    const executor = new QueueExecutor(testExecutorOptions(prefix, dir, { leaseMs: 400 }));
+    const executor = new QueueExecutor(testExecutorOptions(prefix, dir, { leaseMs: 1000 }));
     const events = new EventRecorder(executor);
     await executor.start();
     const worker = new QueueWorker(testWorkerOptions(prefix, dir));

@@ -66,7 +66,10 @@ export async function deleteKeys(prefix: string, url = TEST_REDIS_URL): Promise<
   }
 }
 
-/** Options of a test executor: short lease and grace, quiet. */
+/**
+ * Options of a test executor: a short grace, quiet, and a lease of 5 s — long enough
+ * that a busy machine never takes a live worker for lost (fault tests set their own).
+ */
 export function testExecutorOptions(
   prefix: string,
   home: string,
@@ -78,7 +81,7 @@ export function testExecutorOptions(
     prefix,
     instanceId: 'scheduler-a',
     pipelinesDir: home,
-    leaseMs: 1500,
+    leaseMs: 5000,
     killGraceMs: 500,
     logger: silent,
     ...options,

@@ -22,9 +22,9 @@ import {
 } from './faults.ts';
 import { deleteKeys, requireRedis, testExecutorOptions, uniquePrefix } from './support.ts';
 
-const LEASE_MS = 1500;
+const LEASE_MS = 2000;
 /** The documented bound: the lease plus one tick (a quarter lease), plus slack for a busy machine. */
-const DETECTION_BOUND_MS = LEASE_MS + LEASE_MS / 4 + 1500;
+const DETECTION_BOUND_MS = LEASE_MS + LEASE_MS / 4 + 2000;
 
 describe('queue executor: worker faults', () => {
   let dir: string;
