@@ -16,6 +16,7 @@ import { sequentialTasks } from './sequential-tasks.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
 import { type Figure, figureTable, progress } from './support/report.ts';
 import { throughput } from './throughput.ts';
+import { uiGrid } from './ui-grid.ts';
 import { yamlLoad } from './yaml-load.ts';
 
 const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
@@ -28,6 +29,7 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'queue', run: queueThroughput },
   { name: 'extract', run: extract10m },
   { name: 'transform', run: duckdbTransform },
+  { name: 'ui', run: uiGrid },
 ];
 
 async function main(): Promise<void> {

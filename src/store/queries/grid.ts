@@ -1,7 +1,9 @@
 /**
  * The Grid view's read model: the latest runs of a DAG and the state of every task in
- * each, in two set-based queries (runs, then their task instances), whatever the size.
+ * each, in two set-based queries (runs, then their task states packed one row per run),
+ * whatever the size.
  */
+import { sql } from 'kysely';
 import type { DagSpec } from '../../core/dag-spec.ts';
 import type { RunState, RunType } from '../../core/states.ts';
 import type { Db } from '../store.ts';
@@ -37,18 +39,32 @@ export async function readGrid(db: Db, spec: DagSpec, limit: number): Promise<Gr
       .limit(limit)
       .execute()
   ).reverse();
-  const tis = runs.length
+  // One row per run with its task states packed in one string: far fewer rows to decode
+  // than one per task instance (25 instead of 25,000 for 1,000 tasks × 25 runs).
+  const packed = runs.length
     ? await db
         .selectFrom('task_instances')
-        .select(['run_pk', 'task_id', 'state', 'operator'])
+        .select([
+          'run_pk',
+          sql<string>`string_agg(task_id || chr(31) || state || chr(31) || operator, chr(30))`.as(
+            'cells',
+          ),
+        ])
         .where(
           'run_pk',
           'in',
           runs.map((r) => r.id),
         )
         .where('map_index', '=', -1)
+        .groupBy('run_pk')
         .execute()
     : [];
+  const tis = packed.flatMap((p) =>
+    p.cells.split('\x1e').map((cell) => {
+      const [task_id = '', state = '', operator = ''] = cell.split('\x1f');
+      return { run_pk: p.run_pk, task_id, state, operator };
+    }),
+  );
   const tasks = spec.tasks.map((t) => ({ taskId: t.taskId, group: t.group, operator: t.operator }));
   const column = new Map(tasks.map((t, i) => [t.taskId, i]));
   for (const ti of tis) {
