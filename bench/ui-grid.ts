@@ -46,7 +46,6 @@ const TASKS = 1000;
 const RUNS = 25;
 const LIST_DAGS = 500;
 const TRIES = 7;
-const STATES = ['success', 'success', 'success', 'failed', 'upstream_failed', 'skipped', 'running'];
 
 /** A DAG of `tasks` tasks in 10 groups, each task after one of the previous ten. */
 function bigDag(id: string, tasks: number): DagSpec {
