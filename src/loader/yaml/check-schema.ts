@@ -94,7 +94,7 @@ function describe(error: ErrorObject): { message: string; hint?: string; key?: s
     }
     case 'type': {
       const type = String((error.params as { type: string }).type);
-      return { message: `must be ${article(type)}${got}` };
+      return { message: `must be ${article(type)}${got}`, hint: describedBy(error) };
     }
     case 'enum':
     case 'const': {
@@ -105,7 +105,7 @@ function describe(error: ErrorObject): { message: string; hint?: string; key?: s
       const match = typeof error.data === 'string' ? closestMatch(error.data, allowed) : undefined;
       return {
         message: `must be one of ${allowed.join(', ')}${got}`,
-        hint: match === undefined ? undefined : `did you mean '${match}'?`,
+        hint: match === undefined ? describedBy(error) : `did you mean '${match}'?`,
       };
     }
     case 'anyOf':
@@ -116,7 +116,7 @@ function describe(error: ErrorObject): { message: string; hint?: string; key?: s
         const match = typeof error.data === 'string' ? closestMatch(error.data, consts) : undefined;
         return {
           message: `must be one of ${consts.join(', ')}${got}`,
-          hint: match === undefined ? undefined : `did you mean '${match}'?`,
+          hint: match === undefined ? describedBy(error) : `did you mean '${match}'?`,
         };
       }
       const description = (error.parentSchema as { description?: string } | undefined)?.description;
@@ -131,8 +131,13 @@ function describe(error: ErrorObject): { message: string; hint?: string; key?: s
         message: `'${String((error.params as { missingProperty: string }).missingProperty)}' is required`,
       };
     default:
-      return { message: `${error.message ?? 'is not valid'}${got}` };
+      return { message: `${error.message ?? 'is not valid'}${got}`, hint: describedBy(error) };
   }
+}
+
+/** The description of the schema the value failed, as a hint. */
+function describedBy(error: ErrorObject): string | undefined {
+  return (error.parentSchema as { description?: string } | undefined)?.description;
 }
 
 /** `did you mean` for an unknown key: known synonyms, snake_case, then edit distance. */

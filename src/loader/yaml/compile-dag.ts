@@ -154,7 +154,13 @@ export function compileDag(
   const known = listOperators()
     .map((o) => o.name)
     .filter((name) => name !== 'ts');
-  const issues = [...built.issues, ...validateDagSpec(built.spec, context.file)].map((issue) => {
+  // A value the builder could not convert (a bad date) is null in the spec; what the
+  // validator then says about that field (a missing date) would only mislead.
+  const converted = new Set(built.issues.map((issue) => issue.field));
+  const checked = validateDagSpec(built.spec, context.file).filter(
+    (issue) => issue.field === undefined || !converted.has(issue.field),
+  );
+  const issues = [...built.issues, ...checked].map((issue) => {
     const located = locator.locate(issue);
     if (issue.message.startsWith('unknown operator')) {
       const name = /'(.*)'/.exec(issue.message)?.[1] ?? '';

@@ -6,6 +6,7 @@
  * `defaults.yaml` point at that file.
  */
 import type { SpecIssue } from '../../core/errors.ts';
+import { fieldDescription } from './document-schema.ts';
 import { formatPath, type YamlPath } from './yaml-path.ts';
 import { isYamlMap, locate, type SourcePos, type YamlMap, type YamlValue } from './yaml-value.ts';
 
@@ -105,6 +106,7 @@ export class DagLocator {
     };
     return {
       ...issue,
+      hint: issue.hint ?? hintFor(node.doc, rest),
       file,
       line,
       column,
@@ -112,6 +114,15 @@ export class DagLocator {
       field: formatPath([...node.path, ...rest]),
     };
   }
+}
+
+/** What a field is for (its schema description), as the hint of an issue without one. */
+function hintFor(doc: YamlMap, rest: YamlPath): string | undefined {
+  const [first, second] = rest;
+  if (first === 'config' && typeof second === 'string' && typeof doc.operator === 'string') {
+    return fieldDescription(second, doc.operator);
+  }
+  return typeof first === 'string' ? fieldDescription(first) : undefined;
 }
 
 /** A spec field path (`retryDelay`, `config.env.A`) as a YAML path. */

@@ -14,7 +14,7 @@
  */
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { TRIGGER_RULES } from '../../core/trigger-rules.ts';
-import { listOperators } from '../../operators/registry.ts';
+import { getOperator, listOperators } from '../../operators/registry.ts';
 import { WEIGHT_RULES } from '../dag-graph.ts';
 
 /** `$id` of the published schema. */
@@ -317,12 +317,21 @@ export type DagDoc = Omit<Static<typeof dagFieldsObject>, 'tasks' | 'groups'> &
   };
 const dagFieldsObject = Type.Object(dagFields);
 
-/** Keys allowed at each level, for "did you mean" hints. */
-export const KNOWN_KEYS = {
-  task: Object.keys(taskFields),
-  group: Object.keys(groupSchema.properties),
-  dag: Object.keys(dagSchema.properties),
-} as const;
+/**
+ * The description of a task or DAG field (`retryDelay`, `schedule`), or of a field of an
+ * operator's config: the hint of an error about it that has no better one.
+ */
+export function fieldDescription(key: string, operator?: string): string | undefined {
+  if (operator !== undefined) {
+    const properties = getOperator(operator)?.configSchema.properties as
+      | Record<string, TSchema>
+      | undefined;
+    return properties?.[key]?.description;
+  }
+  const schema =
+    (taskFields as Record<string, TSchema>)[key] ?? (dagFields as Record<string, TSchema>)[key];
+  return schema?.description;
+}
 
 /**
  * The JSON Schema of YAML pipeline files (and of `defaults.yaml` files, which are

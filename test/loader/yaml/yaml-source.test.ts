@@ -134,6 +134,47 @@ describe('YAML source: errors', () => {
     ]);
   });
 
+  it('gives every error a file, line, column, path, message and hint', async () => {
+    const results = await Promise.all([
+      loadOne(
+        `dags:\n  d:\n    tasks:\n      t: { operator: shell, retries: many, poolSlots: 0 }\n`,
+      ),
+      loadOne(`dags:
+  d:
+    schedule: "61 * * * *"
+    timezone: Mars/Olympus
+    startDate: "2026-02-30"
+    tasks:
+      t: { operator: shell, config: { command: x }, retryDelay: soon }
+      u: { operator: shell, config: { command: x }, upstream: [t, u] }
+`),
+      loadOne(
+        `dags:\n  d:\n    tasks:\n      t: { operator: shell, config: { command: "", returnOutput: all } }\n`,
+      ),
+    ]);
+    const issues = results.flatMap(allIssues);
+    expect(issues.map((issue) => issue.field)).toEqual([
+      'dags.d.tasks.t.retries',
+      'dags.d.tasks.t.poolSlots',
+      'dags.d.tasks.u', // u depends on itself
+      'dags.d.tasks.t.retryDelay',
+      'dags.d.startDate', // February 30th
+      'dags.d.timezone',
+      'dags.d.tasks.t.config.command',
+      'dags.d.tasks.t.config.returnOutput',
+    ]);
+    for (const issue of issues) {
+      expect(issue, JSON.stringify(issue)).toMatchObject({
+        file: expect.stringMatching(/p\.yaml$/),
+        line: expect.any(Number),
+        column: expect.any(Number),
+        field: expect.stringMatching(/^dags\.d/),
+        message: expect.any(String),
+        hint: expect.any(String),
+      });
+    }
+  });
+
   it('keeps the good DAGs of a file whose other DAG is bad', async () => {
     const result = await loadOne(
       `dags:\n  good:\n    tasks:\n      t: ${TASK}\n  bad:\n    tasks:\n      t: { operator: shell, retries: many }\n`,
