@@ -58,7 +58,8 @@ export async function startDataEngine(
       }
       if (Date.now() > deadline)
         throw new Error(`run ${dagId}/${runId} did not finish in ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 25));
+      // Wake on the scheduler's next tick rather than polling the store in a tight loop.
+      await Promise.race([runtime.scheduler?.nextTick(), new Promise((r) => setTimeout(r, 250))]);
     }
   }
   return { runtime, home, datasets, runDag };
