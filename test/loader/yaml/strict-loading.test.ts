@@ -3,6 +3,7 @@
  * DAG; without it, the other files load.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FileLoadResult } from '../../../src/loader/file-load-result.ts';
 import { loadPipelines } from '../../../src/loader/load-pipelines.ts';
 import { YamlSource } from '../../../src/loader/yaml/yaml-source.ts';
 import { tempPipelines } from '../helpers.ts';
@@ -14,7 +15,7 @@ const FILES = {
     'dags:\n  bad:\n    tasks:\n      t: { operator: shell, config: { command: x }, retries: -1 }\n',
 };
 
-async function load(strict?: boolean) {
+async function load(strict?: boolean): Promise<Record<string, FileLoadResult>> {
   const dir = await tempPipelines(FILES);
   const results = await loadPipelines(dir, dir, {
     sources: [new YamlSource({ pipelinesDir: dir })],
