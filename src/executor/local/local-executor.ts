@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
+import { EventDelivery } from '../event-delivery.ts';
 import {
   type AttemptError,
   type AttemptKey,
@@ -32,7 +33,6 @@ import {
   type AttemptRequest,
   attemptKeyString,
   type Executor,
-  type ExecutorEvent,
   type ExecutorListener,
 } from '../executor.ts';
 import { DEFAULT_RESULT_LIMIT_BYTES } from '../task-runner.ts';
@@ -96,8 +96,7 @@ export class LocalExecutor implements Executor {
     WorkerProcess,
     { resolve: () => void; reject: (error: Error) => void }
   >();
-  private listener: ExecutorListener | undefined;
-  private undelivered: ExecutorEvent[] = [];
+  private readonly events: EventDelivery;
   private phase: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
   private startFailures = 0;
   private lastStartFailure = '';
@@ -111,6 +110,7 @@ export class LocalExecutor implements Executor {
     }
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ name: 'updraft.executor' });
+    this.events = new EventDelivery('LocalExecutor', this.logger);
     this.killGraceMs = options.killGraceMs ?? 5000;
     this.maxPipelineVersions = options.maxPipelineVersions ?? 50;
     this.settings = {
@@ -163,15 +163,7 @@ export class LocalExecutor implements Executor {
   }
 
   onEvent(listener: ExecutorListener): void {
-    if (this.listener !== undefined) {
-      throw new Error(
-        'LocalExecutor.onEvent: a listener is already registered (one consumer only)',
-      );
-    }
-    this.listener = listener;
-    const events = this.undelivered;
-    this.undelivered = [];
-    for (const event of events) this.emit(event);
+    this.events.listen(listener);
   }
 
   capacity(): { slots: number; inFlight: number } {
@@ -247,7 +239,7 @@ export class LocalExecutor implements Executor {
       case 'heartbeat': {
         const attempt = this.running.get(worker);
         if (attempt)
-          this.emit({ type: 'heartbeat', key: attempt.request.key, at: this.clock.now() });
+          this.events.emit({ type: 'heartbeat', key: attempt.request.key, at: this.clock.now() });
         return;
       }
       case 'finished': {
@@ -390,7 +382,7 @@ export class LocalExecutor implements Executor {
     attempt.worker = worker;
     this.running.set(worker, attempt);
     worker.send({ type: 'run', request: attempt.request });
-    this.emit({
+    this.events.emit({
       type: 'started',
       key: attempt.request.key,
       at: this.clock.now(),
@@ -437,24 +429,13 @@ export class LocalExecutor implements Executor {
   private finish(attempt: Attempt, outcome: AttemptOutcome): void {
     if (!this.attempts.delete(attempt.id)) return;
     for (const cancelTimer of attempt.timers) cancelTimer();
-    this.emit({ type: 'finished', key: attempt.request.key, at: this.clock.now(), ...outcome });
-    if (this.attempts.size === 0) this.drained?.();
-  }
-
-  /** Delivers events asynchronously (never inside `submit`/`cancel`), in order. */
-  private emit(event: ExecutorEvent): void {
-    const listener = this.listener;
-    if (listener === undefined) {
-      this.undelivered.push(event);
-      return;
-    }
-    queueMicrotask(() => {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error({ err: error, event: event.type }, 'executor event listener threw');
-      }
+    this.events.emit({
+      type: 'finished',
+      key: attempt.request.key,
+      at: this.clock.now(),
+      ...outcome,
     });
+    if (this.attempts.size === 0) this.drained?.();
   }
 }
 

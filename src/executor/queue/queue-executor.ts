@@ -32,13 +32,13 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
+import { EventDelivery } from '../event-delivery.ts';
 import {
   type AttemptKey,
   type AttemptOutcome,
   type AttemptRequest,
   attemptKeyString,
   type Executor,
-  type ExecutorEvent,
   type ExecutorListener,
 } from '../executor.ts';
 import {
@@ -149,8 +149,7 @@ export class QueueExecutor implements Executor {
   private readonly byJob = new Map<string, Tracked>();
   private readonly orphans = new Map<string, { id: string; report: ReportEnvelope }[]>();
   private orphanCount = 0;
-  private listener: ExecutorListener | undefined;
-  private undelivered: ExecutorEvent[] = [];
+  private readonly events: EventDelivery;
   private phase: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
   private slots = 0;
   private epoch = '';
@@ -178,6 +177,7 @@ export class QueueExecutor implements Executor {
     this.markTtl = options.markTtlSeconds ?? 86_400;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ name: 'updraft.executor.queue' });
+    this.events = new EventDelivery('QueueExecutor', this.logger);
     for (const queue of Object.keys(options.queueConcurrency ?? {})) assertQueueName(queue);
   }
 
@@ -246,15 +246,7 @@ export class QueueExecutor implements Executor {
   }
 
   onEvent(listener: ExecutorListener): void {
-    if (this.listener !== undefined) {
-      throw new Error(
-        'QueueExecutor.onEvent: a listener is already registered (one consumer only)',
-      );
-    }
-    this.listener = listener;
-    const events = this.undelivered;
-    this.undelivered = [];
-    for (const event of events) this.emit(event);
+    this.events.listen(listener);
   }
 
   /** `slots`: the concurrency of the workers registered now (refreshed every tick). */
@@ -304,7 +296,7 @@ export class QueueExecutor implements Executor {
    * No event is emitted after it resolves.
    */
   detach(): Promise<void> {
-    this.listener = () => {};
+    this.events.mute();
     this.stopped ??= this.closeConnections();
     return this.stopped;
   }
@@ -520,7 +512,7 @@ export class QueueExecutor implements Executor {
       case 'started':
         tracked.phase = 'running';
         tracked.worker = report.worker;
-        this.emit({
+        this.events.emit({
           type: 'started',
           key: tracked.request.key,
           at: now,
@@ -530,7 +522,7 @@ export class QueueExecutor implements Executor {
         return true;
       case 'heartbeat':
         if (tracked.phase === 'running') {
-          this.emit({ type: 'heartbeat', key: tracked.request.key, at: now });
+          this.events.emit({ type: 'heartbeat', key: tracked.request.key, at: now });
         }
         return true;
       case 'log':
@@ -805,24 +797,13 @@ export class QueueExecutor implements Executor {
         );
     }
     void tracked.writes.then(() => {
-      this.emit({ type: 'finished', key: tracked.request.key, at: this.clock.now(), ...outcome });
+      this.events.emit({
+        type: 'finished',
+        key: tracked.request.key,
+        at: this.clock.now(),
+        ...outcome,
+      });
       if (this.byId.size === 0) this.drained?.();
-    });
-  }
-
-  /** Delivers events asynchronously (never inside `submit`/`cancel`), in order. */
-  private emit(event: ExecutorEvent): void {
-    const listener = this.listener;
-    if (listener === undefined) {
-      this.undelivered.push(event);
-      return;
-    }
-    queueMicrotask(() => {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error({ err: error, event: event.type }, 'executor event listener threw');
-      }
     });
   }
 }

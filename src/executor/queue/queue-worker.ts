@@ -45,6 +45,7 @@ import {
   assertNoEviction,
   type FencedRedis,
   type FenceResult,
+  type FenceScript,
   openRedis,
 } from './redis-connection.ts';
 
@@ -254,15 +255,7 @@ export class QueueWorker {
     const finished = new Promise<void>((resolve) => {
       held.done = resolve;
     });
-    const pickup = await this.redis!.updraftPickup(
-      this.keys.stop(data.dispatch),
-      this.keys.claim(data.dispatch),
-      this.keys.reports(data.owner),
-      this.workerId,
-      this.markTtl,
-      this.maxReports,
-      this.envelope(data, { type: 'accepted' }),
-    );
+    const pickup = await this.fence(this.redis!.updraftPickup, data, { type: 'accepted' });
     if (pickup === 'revoke' || pickup === 'claimed') {
       this.logger.info({ attempt: attemptKeyString(key), pickup }, 'not running a dispatch');
       return;
@@ -384,15 +377,7 @@ export class QueueWorker {
     const data = held.job;
     let answer: FenceResult;
     try {
-      answer = await this.redis!.updraftReport(
-        this.keys.stop(data.dispatch),
-        this.keys.claim(data.dispatch),
-        this.keys.reports(data.owner),
-        this.workerId,
-        this.markTtl,
-        this.maxReports,
-        this.envelope(data, report),
-      );
+      answer = await this.fence(this.redis!.updraftReport, data, report);
     } catch (error) {
       this.logger.warn({ err: error, attempt: attemptKeyString(held.key) }, 'could not report');
       return;
@@ -407,6 +392,20 @@ export class QueueWorker {
     } else if (answer === 'cancel' && report.type !== 'finished') {
       this.pool.cancel(held.key);
     }
+  }
+
+  /** Runs a fencing script on `data`'s dispatch with `report` as this worker's. */
+  private fence(script: FenceScript, data: DispatchJob, report: Report): Promise<FenceResult> {
+    return script.call(
+      this.redis,
+      this.keys.stop(data.dispatch),
+      this.keys.claim(data.dispatch),
+      this.keys.reports(data.owner),
+      this.workerId,
+      this.markTtl,
+      this.maxReports,
+      this.envelope(data, report),
+    );
   }
 
   private envelope(data: DispatchJob, report: Report): string {

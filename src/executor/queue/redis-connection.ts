@@ -12,6 +12,21 @@ const SAFE_EVICTION_POLICIES = new Set(['noeviction']);
 /** Result of the pickup and report scripts. */
 export type FenceResult = 'ok' | 'cancel' | 'revoke' | 'claimed';
 
+/**
+ * A fencing script: runs on the stop mark, the claim and the report stream of one
+ * dispatch, for one worker; marks live `ttlSeconds`, the stream keeps about `maxLen`
+ * entries; `report` is the JSON report envelope to append.
+ */
+export type FenceScript = (
+  stopKey: string,
+  claimKey: string,
+  stream: string,
+  worker: string,
+  ttlSeconds: number,
+  maxLen: number,
+  report: string,
+) => Promise<FenceResult>;
+
 /** A Redis client with the fencing scripts defined. */
 export interface FencedRedis extends Redis {
   /**
@@ -19,29 +34,13 @@ export interface FencedRedis extends Redis {
    * (the executor gave the dispatch up), `claimed` (another worker has it), `cancel`
    * (claimed, but the executor asks to cancel it) or `ok`.
    */
-  updraftPickup(
-    stopKey: string,
-    claimKey: string,
-    stream: string,
-    worker: string,
-    ttlSeconds: number,
-    maxLen: number,
-    report: string,
-  ): Promise<FenceResult>;
+  updraftPickup: FenceScript;
   /**
    * Appends a report of a claimed dispatch unless it was revoked or claimed by another
    * worker; re-claims a dispatch whose claim Redis lost. Returns `cancel` when the
    * executor asks to cancel (the report is still appended).
    */
-  updraftReport(
-    stopKey: string,
-    claimKey: string,
-    stream: string,
-    worker: string,
-    ttlSeconds: number,
-    maxLen: number,
-    report: string,
-  ): Promise<FenceResult>;
+  updraftReport: FenceScript;
 }
 
 const PICKUP = `
