@@ -2,13 +2,13 @@
  * The YAML examples of the README and docs/yaml.md are real: they load without issues
  * and give what the text says.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLintConfig } from '../../src/loader/checks/lint.ts';
 import { YamlSource } from '../../src/loader/yaml/yaml-source.ts';
+import { runCli } from '../cli/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -49,24 +49,20 @@ describe('README YAML example', () => {
     expect(dev.result?.dags[0]?.spec.schedule).toBeNull();
   });
 
-  it('passes `updraft dags validate`', () => {
-    const { folder } = { folder: path.join(dir, 'validate') };
+  it('passes `updraft dags validate`', async () => {
+    const folder = path.join(dir, 'validate');
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, 'orders_summary.yaml'), example);
-    const out = execFileSync(
-      process.execPath,
-      [
-        path.join(root, 'bin/updraft.js'),
-        'dags',
-        'validate',
-        '--pipelines',
-        folder,
-        '--home',
-        path.join(dir, 'home'),
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(out).toContain('1 file(s), 1 valid DAG(s): 0 error(s), 0 warning(s)');
+    const result = await runCli([
+      'dags',
+      'validate',
+      '--pipelines',
+      folder,
+      '--home',
+      path.join(dir, 'home'),
+    ]);
+    expect(result.stdout).toContain('1 file(s), 1 valid DAG(s): 0 error(s), 0 warning(s)');
+    expect(result.code).toBe(0);
   });
 });
 
