@@ -35,12 +35,8 @@ resource "aws_iam_role_policy_attachment" "execution" {
 
 data "aws_iam_policy_document" "read_secrets" {
   statement {
-    actions = ["secretsmanager:GetSecretValue"]
-    resources = [
-      aws_secretsmanager_secret.database_url.arn,
-      aws_secretsmanager_secret.redis_url.arn,
-      aws_secretsmanager_secret.queue_secret.arn,
-    ]
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [for secret in aws_secretsmanager_secret.updraft : secret.arn]
   }
 }
 
@@ -68,53 +64,44 @@ locals {
   }
 }
 
-resource "aws_ecs_task_definition" "webserver" {
-  family                   = "${var.name}-webserver"
-  requires_compatibilities = ["FARGATE"]
-  network_mode             = "awsvpc"
-  cpu                      = var.web_cpu
-  memory                   = var.web_memory
-  execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
-  tags                     = local.tags
-
-  volume {
-    name = local.logs_volume
-    efs_volume_configuration {
-      file_system_id     = aws_efs_file_system.logs.id
-      transit_encryption = "ENABLED"
-      authorization_config {
-        access_point_id = aws_efs_access_point.logs.id
+# The web server and the schedulers: they use the store and the shared task logs.
+locals {
+  server_roles = {
+    webserver = {
+      cpu    = var.web_cpu
+      memory = var.web_memory
+      container = {
+        command      = ["webserver", "--host", "0.0.0.0", "--port", "8080"]
+        portMappings = [{ containerPort = 8080, protocol = "tcp" }]
+        environment  = concat(local.common_environment, [{ name = "UPDRAFT_TRUST_PROXY", value = "true" }])
+        secrets      = local.store_secrets
+        stopTimeout  = 30
+      }
+    }
+    scheduler = {
+      cpu    = var.scheduler_cpu
+      memory = var.scheduler_memory
+      container = {
+        # HTTP on the loopback only, for the health check.
+        command      = ["scheduler", "--host", "127.0.0.1", "--port", "8080"]
+        portMappings = []
+        environment  = local.scheduler_environment
+        secrets = concat(local.store_secrets, [
+          { name = "UPDRAFT_QUEUE_SECRET", valueFrom = aws_secretsmanager_secret.updraft["queue-secret"].arn },
+        ])
+        stopTimeout = 30
       }
     }
   }
-
-  container_definitions = jsonencode([{
-    name         = "webserver"
-    image        = var.image
-    essential    = true
-    command      = ["webserver", "--host", "0.0.0.0", "--port", "8080"]
-    portMappings = [{ containerPort = 8080, protocol = "tcp" }]
-    environment  = concat(local.common_environment, [{ name = "UPDRAFT_TRUST_PROXY", value = "true" }])
-    secrets      = local.store_secrets
-    mountPoints  = [{ sourceVolume = local.logs_volume, containerPath = "${local.home}/logs" }]
-    healthCheck = {
-      command     = ["CMD", "node", "-e", local.http_health]
-      interval    = 15
-      timeout     = 5
-      retries     = 3
-      startPeriod = 30
-    }
-    logConfiguration = local.container_logs
-  }])
 }
 
-resource "aws_ecs_task_definition" "scheduler" {
-  family                   = "${var.name}-scheduler"
+resource "aws_ecs_task_definition" "server" {
+  for_each                 = local.server_roles
+  family                   = "${var.name}-${each.key}"
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
-  cpu                      = var.scheduler_cpu
-  memory                   = var.scheduler_memory
+  cpu                      = each.value.cpu
+  memory                   = each.value.memory
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
   tags                     = local.tags
@@ -130,15 +117,10 @@ resource "aws_ecs_task_definition" "scheduler" {
     }
   }
 
-  container_definitions = jsonencode([{
-    name        = "scheduler"
+  container_definitions = jsonencode([merge(each.value.container, {
+    name        = each.key
     image       = var.image
     essential   = true
-    command     = ["scheduler", "--host", "127.0.0.1", "--port", "8080"]
-    environment = local.scheduler_environment
-    secrets = concat(local.store_secrets, [
-      { name = "UPDRAFT_QUEUE_SECRET", valueFrom = aws_secretsmanager_secret.queue_secret.arn },
-    ])
     mountPoints = [{ sourceVolume = local.logs_volume, containerPath = "${local.home}/logs" }]
     healthCheck = {
       command     = ["CMD", "node", "-e", local.http_health]
@@ -147,9 +129,8 @@ resource "aws_ecs_task_definition" "scheduler" {
       retries     = 3
       startPeriod = 60
     }
-    stopTimeout      = 30
     logConfiguration = local.container_logs
-  }])
+  })])
 }
 
 # A one-off task for `updraft db migrate` before rolling out a new image (docs/deploy.md).
@@ -198,7 +179,7 @@ resource "aws_ecs_task_definition" "worker" {
       { name = "UPDRAFT_LOG_LEVEL", value = "info" },
     ]
     secrets = [
-      { name = "UPDRAFT_REDIS_URL", valueFrom = aws_secretsmanager_secret.redis_url.arn },
+      { name = "UPDRAFT_REDIS_URL", valueFrom = aws_secretsmanager_secret.updraft["redis-url"].arn },
     ]
     healthCheck = {
       command     = ["CMD-SHELL", "test $(( $(date +%s) - $(stat -c %Y ${local.home}/worker.alive) )) -lt 30"]
@@ -216,7 +197,7 @@ resource "aws_ecs_task_definition" "worker" {
 resource "aws_ecs_service" "webserver" {
   name                    = "${var.name}-webserver"
   cluster                 = aws_ecs_cluster.updraft.id
-  task_definition         = aws_ecs_task_definition.webserver.arn
+  task_definition         = aws_ecs_task_definition.server["webserver"].arn
   desired_count           = 1
   launch_type             = "FARGATE"
   enable_ecs_managed_tags = true
@@ -241,7 +222,7 @@ resource "aws_ecs_service" "webserver" {
 resource "aws_ecs_service" "scheduler" {
   name                    = "${var.name}-scheduler"
   cluster                 = aws_ecs_cluster.updraft.id
-  task_definition         = aws_ecs_task_definition.scheduler.arn
+  task_definition         = aws_ecs_task_definition.server["scheduler"].arn
   desired_count           = var.scheduler_count
   launch_type             = "FARGATE"
   enable_ecs_managed_tags = true

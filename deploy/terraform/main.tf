@@ -30,8 +30,8 @@ locals {
   ])
 
   store_secrets = [
-    { name = "UPDRAFT_DATABASE_URL", valueFrom = aws_secretsmanager_secret.database_url.arn },
-    { name = "UPDRAFT_REDIS_URL", valueFrom = aws_secretsmanager_secret.redis_url.arn },
+    { name = "UPDRAFT_DATABASE_URL", valueFrom = aws_secretsmanager_secret.updraft["database-url"].arn },
+    { name = "UPDRAFT_REDIS_URL", valueFrom = aws_secretsmanager_secret.updraft["redis-url"].arn },
   ]
 
   # The shared file system of task logs, mounted at <home>/logs by the web server and
@@ -64,35 +64,29 @@ resource "random_password" "queue_secret" {
   special = false
 }
 
-resource "aws_secretsmanager_secret" "database_url" {
-  name_prefix = "${var.name}-database-url-"
-  description = "UPDRAFT_DATABASE_URL of ${var.name}"
+locals {
+  # The secrets of the deployment, by name; the queue secret is given to schedulers only.
+  secret_values = {
+    database-url = "postgres://updraft:${random_password.db.result}@${aws_db_instance.store.endpoint}/updraft?sslmode=require"
+    redis-url    = "rediss://:${random_password.redis.result}@${aws_elasticache_replication_group.queues.primary_endpoint_address}:6379"
+    queue-secret = random_password.queue_secret.result
+  }
+  secret_descriptions = {
+    database-url = "UPDRAFT_DATABASE_URL"
+    redis-url    = "UPDRAFT_REDIS_URL"
+    queue-secret = "UPDRAFT_QUEUE_SECRET (signs the per-attempt tokens; schedulers only)"
+  }
+}
+
+resource "aws_secretsmanager_secret" "updraft" {
+  for_each    = local.secret_descriptions
+  name_prefix = "${var.name}-${each.key}-"
+  description = "${each.value} of ${var.name}"
   tags        = local.tags
 }
 
-resource "aws_secretsmanager_secret_version" "database_url" {
-  secret_id     = aws_secretsmanager_secret.database_url.id
-  secret_string = "postgres://updraft:${random_password.db.result}@${aws_db_instance.store.endpoint}/updraft?sslmode=require"
-}
-
-resource "aws_secretsmanager_secret" "redis_url" {
-  name_prefix = "${var.name}-redis-url-"
-  description = "UPDRAFT_REDIS_URL of ${var.name}"
-  tags        = local.tags
-}
-
-resource "aws_secretsmanager_secret_version" "redis_url" {
-  secret_id     = aws_secretsmanager_secret.redis_url.id
-  secret_string = "rediss://:${random_password.redis.result}@${aws_elasticache_replication_group.queues.primary_endpoint_address}:6379"
-}
-
-resource "aws_secretsmanager_secret" "queue_secret" {
-  name_prefix = "${var.name}-queue-secret-"
-  description = "UPDRAFT_QUEUE_SECRET of ${var.name}: signs the per-attempt tokens (schedulers only)"
-  tags        = local.tags
-}
-
-resource "aws_secretsmanager_secret_version" "queue_secret" {
-  secret_id     = aws_secretsmanager_secret.queue_secret.id
-  secret_string = random_password.queue_secret.result
+resource "aws_secretsmanager_secret_version" "updraft" {
+  for_each      = local.secret_descriptions
+  secret_id     = aws_secretsmanager_secret.updraft[each.key].id
+  secret_string = local.secret_values[each.key]
 }

@@ -169,9 +169,7 @@ describe('deploy/terraform', () => {
         'aws_ecs_service',
       ]),
     );
-    const commands = resources
-      .filter((r) => r.labels[0] === 'aws_ecs_task_definition')
-      .map((r) => /command\s*=\s*\[\s*"(\w+)"/.exec(r.body)?.[1]);
+    const commands = [...text.matchAll(/command\s*=\s*\[\s*"(\w+)"/g)].map((m) => m[1]);
     expect(commands).toEqual(expect.arrayContaining(['webserver', 'scheduler', 'worker', 'db']));
     expect(text).toMatch(/name\s*=\s*"maxmemory-policy"\s*\n\s*value\s*=\s*"noeviction"/);
   });
