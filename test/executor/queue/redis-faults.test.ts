@@ -58,7 +58,16 @@ async function startRedis(port: number, dir: string): Promise<ChildProcess> {
     ],
     { stdio: 'ignore' },
   );
-  await requireRedisSoon(`redis://127.0.0.1:${port}`);
+  const failed = new Promise<never>((_resolve, reject) =>
+    child.once('error', (error) =>
+      reject(
+        new Error(
+          `this test runs a Redis of its own and needs redis-server on the PATH (apt-get install redis-server): ${error.message}`,
+        ),
+      ),
+    ),
+  );
+  await Promise.race([requireRedisSoon(`redis://127.0.0.1:${port}`), failed]);
   return child;
 }
 
