@@ -2,7 +2,8 @@
  * `updraft dags test`: runs a whole DAG once, in this process, for development. No store,
  * no scheduler, no worker processes:
  *
- * 1. find the pipeline file defining the DAG and import it here (`importPipeline`);
+ * 1. find the pipeline file defining the DAG and import it here (`importPipeline`), or
+ *    compile it (YAML, `findYamlDag`);
  * 2. resolve the params against the DAG's schema (defaults applied);
  * 3. walk the tasks in topological order; each task's trigger rule, given its upstream
  *    states, says whether it runs, is skipped or is `upstream_failed`;
@@ -30,6 +31,7 @@ import { discoverPipelineFiles } from '../loader/discover.ts';
 import { importPipeline } from '../loader/import-pipeline.ts';
 import { reviewDag } from '../loader/review-dag.ts';
 import { TypeScriptSource } from '../loader/typescript-source.ts';
+import { findYamlDag } from '../loader/yaml/find-yaml-dag.ts';
 import { createTimetable, manualRunInterval, type PlannedRun } from '../schedule/timetable.ts';
 
 export interface DagTestOptions {
@@ -240,6 +242,8 @@ function plannedInterval(spec: DagSpec, logicalDate: string | undefined): Planne
 async function findDag(
   options: DagTestOptions,
 ): Promise<{ dag: Dag; fileloc: string; codeHash: string }> {
+  const yaml = await findYamlDag(options.pipelinesDir, options.dagId);
+  if (yaml !== undefined) return yaml;
   const source = new TypeScriptSource({ home: options.home });
   const files = await discoverPipelineFiles(
     options.pipelinesDir,

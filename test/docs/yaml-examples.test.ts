@@ -64,6 +64,26 @@ describe('README YAML example', () => {
     expect(result.stdout).toContain('1 file(s), 1 valid DAG(s): 0 error(s), 0 warning(s)');
     expect(result.code).toBe(0);
   });
+
+  it('runs to success with `updraft dags test`', async () => {
+    const folder = path.join(dir, 'run');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'orders_summary.yaml'), example);
+    const result = await runCli([
+      'dags',
+      'test',
+      'orders_summary',
+      '--date',
+      '2026-03-01',
+      '--pipelines',
+      folder,
+      '--home',
+      path.join(dir, 'home'),
+    ]);
+    expect(result.stdout).toContain('eu: 42 orders on 2026-03-01');
+    expect(result.stdout).toMatch(/export_us\s+success/);
+    expect(result.code).toBe(0);
+  });
 });
 
 describe('docs/yaml.md examples', () => {
