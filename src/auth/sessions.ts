@@ -41,6 +41,16 @@ export class SessionStore {
     const csrfToken = randomSecret();
     const now = new Date(this.clock.now());
     const expiresAt = new Date(now.getTime() + ABSOLUTE_MS);
+    // Ended sessions of everyone are swept here, so the table does not grow with logins.
+    await this.db
+      .deleteFrom('sessions')
+      .where((eb) =>
+        eb.or([
+          eb('expires_at', '<=', now),
+          eb('last_seen_at', '<=', new Date(now.getTime() - IDLE_MS)),
+        ]),
+      )
+      .execute();
     await this.db
       .insertInto('sessions')
       .values({

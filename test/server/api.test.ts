@@ -5,6 +5,8 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../../src/server/app.ts';
+import { healthSource } from '../../src/server/health-source.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import { type ApiHarness, login, PASSWORD, startApi } from './support.ts';
 
@@ -282,6 +284,34 @@ for (const backend of STORE_BACKENDS) {
       expect(out.statusCode).toBe(200);
       expect((await asSession(fresh, 'GET', '/api/v1/auth/me')).statusCode).toBe(401);
       await h.auth.users.setPassword('op', PASSWORD);
+    });
+
+    it('throttles password guessing and sets Secure cookies behind a TLS proxy', async () => {
+      for (let i = 0; i < 10; i++)
+        expect((await login(h.app, 'user', 'not the password')).response.statusCode).toBe(401);
+      const throttled = await login(h.app, 'user');
+      expect(throttled.response.statusCode).toBe(429);
+      expect(throttled.response.headers['retry-after']).toBeDefined();
+      const proxied = await buildServer({
+        version: 't',
+        health: healthSource(h.rt.runtime.store, null),
+        api: { ops: h.rt.runtime.ops, store: h.rt.runtime.store, auth: h.auth, version: 't' },
+        trustProxy: true,
+      });
+      try {
+        const response = await proxied.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' },
+          payload: { username: 'user', password: PASSWORD },
+        });
+        expect(response.statusCode).toBe(200);
+        expect(String(response.headers['set-cookie'])).toMatch(/; Secure/);
+        const audit = await h.auth.audit.list({ action: 'auth.login', limit: 1 });
+        expect(audit[0]).toMatchObject({ username: 'user', ip: '203.0.113.9', outcome: 'ok' });
+      } finally {
+        await proxied.close();
+      }
     });
 
     it('API tokens: created once, listed without the secret, revoked', async () => {
