@@ -53,9 +53,7 @@ class PresetIdGenerator implements IdGenerator {
     return this.preset?.traceId ?? this.random.generateTraceId();
   }
   generateSpanId(): string {
-    const preset = this.preset;
-    this.preset = null;
-    return preset?.spanId ?? this.random.generateSpanId();
+    return this.preset?.spanId ?? this.random.generateSpanId();
   }
 }
 
