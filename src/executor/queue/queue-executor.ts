@@ -125,6 +125,13 @@ export interface ReconcileSummary {
 /** Reports of attempts this executor does not track (yet), kept for `reconcile`. */
 const MAX_ORPHAN_REPORTS = 10_000;
 
+/** A report of an attempt this executor does not track (yet), and where it is. */
+interface Orphan {
+  stream: string;
+  id: string;
+  report: ReportEnvelope;
+}
+
 export class QueueExecutor implements Executor {
   readonly name = 'queue';
 
@@ -147,13 +154,17 @@ export class QueueExecutor implements Executor {
   private readonly queues = new Map<string, Queue>();
   private readonly byId = new Map<string, Tracked>();
   private readonly byJob = new Map<string, Tracked>();
-  private readonly orphans = new Map<string, { id: string; report: ReportEnvelope }[]>();
+  private readonly orphans = new Map<string, Orphan[]>();
   private orphanCount = 0;
   private readonly events: EventDelivery;
   private phase: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
   private slots = 0;
   private epoch = '';
-  private lastId = '0';
+  /**
+   * Report streams read, with the last entry id read from each: this executor's own,
+   * and those of other schedulers whose attempts `reconcile` took over.
+   */
+  private readonly streams = new Map<string, string>();
   private caughtUp: Promise<void> = Promise.resolve();
   private reading: Promise<void> = Promise.resolve();
   private cancelTick: (() => void) | undefined;
@@ -170,6 +181,7 @@ export class QueueExecutor implements Executor {
     this.keys = new QueueKeys(options.prefix ?? 'updraft');
     this.owner = options.instanceId ?? hostname();
     this.stream = this.keys.reports(this.owner);
+    this.streams.set(this.stream, '0');
     this.leaseMs = options.leaseMs ?? 20_000;
     this.tickMs = Math.max(20, Math.floor(this.leaseMs / 4));
     this.killGraceMs = options.killGraceMs ?? 5000;
@@ -266,6 +278,8 @@ export class QueueExecutor implements Executor {
       throw new Error('QueueExecutor.reconcile: the executor is not running');
     }
     await this.caughtUp;
+    const untracked = requests.filter((r) => !this.byId.has(attemptKeyString(r.key)));
+    await this.collectForeignReports(new Set(untracked.map((r) => jobIdOf(r.key))));
     const summary: ReconcileSummary = { tracked: 0, adopted: 0, finished: 0, resubmitted: 0 };
     for (const request of requests) {
       if (this.byId.has(attemptKeyString(request.key))) {
@@ -452,6 +466,7 @@ export class QueueExecutor implements Executor {
   private async readReports(markCaughtUp: () => void): Promise<void> {
     const reader = this.reader!;
     while (this.active()) {
+      const streams = [...this.streams.keys()];
       let batch: [string, [string, string[]][]][] | null;
       try {
         batch = (await reader.xread(
@@ -460,8 +475,8 @@ export class QueueExecutor implements Executor {
           'BLOCK',
           caughtUpBlockMs(this.tickMs),
           'STREAMS',
-          this.stream,
-          this.lastId,
+          ...streams,
+          ...streams.map((stream) => this.streams.get(stream) ?? '0'),
         )) as [string, [string, string[]][]][] | null;
       } catch (error) {
         if (!this.active()) return;
@@ -469,23 +484,24 @@ export class QueueExecutor implements Executor {
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
-      const entries = batch?.[0]?.[1] ?? [];
-      if (entries.length === 0) markCaughtUp();
-      const done: string[] = [];
-      for (const [entryId, fields] of entries) {
-        this.lastId = entryId;
-        const report = parseReport(fields[1] ?? '');
-        if (report === null) {
-          this.rejectedReports++;
-          this.logger.warn({ entry: entryId }, 'rejected a malformed report');
-          done.push(entryId);
-        } else if (this.handle(report)) {
-          done.push(entryId);
-        } else {
-          this.keepOrphan(entryId, report);
+      if (batch === null) markCaughtUp();
+      for (const [stream, entries] of batch ?? []) {
+        const done: string[] = [];
+        for (const [entryId, fields] of entries) {
+          this.streams.set(stream, entryId);
+          const report = parseReport(fields[1] ?? '');
+          if (report === null) {
+            this.rejectedReports++;
+            this.logger.warn({ stream, entry: entryId }, 'rejected a malformed report');
+            done.push(entryId);
+          } else if (this.handle(report)) {
+            done.push(entryId);
+          } else {
+            this.keepOrphan({ stream, id: entryId, report });
+          }
         }
+        if (done.length > 0) await this.redis?.xdel(stream, ...done).catch(() => {});
       }
-      if (done.length > 0) await this.redis?.xdel(this.stream, ...done).catch(() => {});
     }
   }
 
@@ -558,15 +574,45 @@ export class QueueExecutor implements Executor {
     return null;
   }
 
-  private keepOrphan(entryId: string, report: ReportEnvelope): void {
-    const list = this.orphans.get(report.jobId) ?? [];
-    list.push({ id: entryId, report });
-    this.orphans.set(report.jobId, list);
+  private keepOrphan(orphan: Orphan): void {
+    const list = this.orphans.get(orphan.report.jobId) ?? [];
+    list.push(orphan);
+    this.orphans.set(orphan.report.jobId, list);
     if (++this.orphanCount > MAX_ORPHAN_REPORTS) {
       const [oldest] = this.orphans.keys();
       if (oldest !== undefined) {
         this.orphanCount -= this.orphans.get(oldest)?.length ?? 0;
         this.orphans.delete(oldest);
+      }
+    }
+  }
+
+  /**
+   * Reads the report streams of other schedulers (one that died, say) for reports of
+   * the attempts in `jobIds`, so that `adopt` finds them as it finds this executor's own.
+   */
+  private async collectForeignReports(jobIds: ReadonlySet<string>): Promise<void> {
+    const redis = this.redis!;
+    const streams: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${this.keys.reports('')}*`,
+        'COUNT',
+        1000,
+        'TYPE',
+        'stream',
+      );
+      cursor = next;
+      streams.push(...found);
+    } while (cursor !== '0');
+    for (const stream of streams) {
+      if (this.streams.has(stream)) continue;
+      for (const [id, fields] of await redis.xrange(stream, '-', '+')) {
+        const report = parseReport(fields[1] ?? '');
+        if (report !== null && jobIds.has(report.jobId)) this.keepOrphan({ stream, id, report });
       }
     }
   }
@@ -611,10 +657,12 @@ export class QueueExecutor implements Executor {
       tracked.phase = 'accepted';
       tracked.worker = claim;
     }
+    // Its worker reports to the scheduler that dispatched it: follow that stream too.
+    const owner = jobData ? this.keys.reports(jobData.owner) : genuine.at(-1)?.stream;
+    if (owner !== undefined && !this.streams.has(owner)) this.streams.set(owner, '0');
     const replayed = genuine.filter(({ report }) => report.dispatch === known.dispatch);
     for (const { report } of replayed) this.handle(report);
-    const ids = orphans.map((o) => o.id);
-    if (ids.length > 0) await this.redis!.xdel(this.stream, ...ids);
+    for (const { stream, id } of orphans) await this.redis!.xdel(stream, id);
     if (!this.byId.has(tracked.id)) return 'finished';
     if (job === undefined && claim === null) {
       this.redispatch(tracked, 'neither its job nor a claim is in Redis');
@@ -727,7 +775,7 @@ export class QueueExecutor implements Executor {
     await assertNoEviction(this.redis!, this.options.redisUrl);
     await this.ensureEpoch();
     await this.applyQueueConcurrency();
-    this.lastId = '0';
+    for (const stream of this.streams.keys()) this.streams.set(stream, '0');
     for (const tracked of this.byId.values()) {
       if (tracked.phase === 'waiting') tracked.checkedAt = -Infinity;
     }

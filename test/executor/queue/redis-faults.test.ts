@@ -182,71 +182,77 @@ describe('queue executor: scheduler side', () => {
     dir = tempDir('updraft-queue-scheduler-');
   });
 
-  it('a restarted scheduler takes over in-flight attempts with reconcile(), finished ones included', async () => {
-    const pipeline = await writeLedgerPipeline(dir);
-    const ledger = path.join(dir, 'ledger-reconcile.jsonl');
-    const prefix = uniquePrefix();
-    const worker = new QueueWorker(testWorkerOptions(prefix, dir, { concurrency: 2 }));
-    await worker.start();
-    const first = new QueueExecutor(testExecutorOptions(prefix, dir, { instanceId: 'sched' }));
-    const firstEvents = new EventRecorder(first);
-    await first.start();
-    const requests: AttemptRequest[] = runIds(4).map((runId) =>
-      attemptRequest({
-        dir,
-        ...pipeline,
-        taskId: 'effect',
-        runId,
-        params: { ledger, ms: 700 },
-      }),
-    );
-    for (const request of requests) first.submit(request);
-    await waitUntil(
-      () => firstEvents.events.filter((e) => e.type === 'started').length === 2,
-      'two attempts run',
-    );
-    await first.detach();
-    // While no scheduler listens, the first two finish and the other two start.
-    await waitUntil(
-      () => readEffects(ledger) >= 2,
-      'two attempts finish while no scheduler listens',
-    );
-
-    const second = new QueueExecutor(testExecutorOptions(prefix, dir, { instanceId: 'sched' }));
-    const events = new EventRecorder(second);
-    await second.start();
-    try {
-      const summary = await second.reconcile(requests);
-      expect(summary.tracked).toBe(0);
-      expect(summary.resubmitted).toBe(0);
-      expect(summary.finished + summary.adopted).toBe(4);
-      expect(summary.finished).toBeGreaterThanOrEqual(2);
-      const finished = await Promise.all(requests.map((r) => events.finished(r.key)));
-      for (const [i, event] of finished.entries()) {
-        const key = `${requests[i]!.key.runId}/effect/1`;
-        expect(event).toMatchObject({ outcome: 'success', result: { key } });
-        expect(events.of(requests[i]!.key).filter((e) => e.type === 'finished')).toHaveLength(1);
-      }
-      expect(readEffects(ledger)).toBe(4);
-      // Reconciling again (the scheduler crashed before recording them) replays the
-      // outcomes instead of running the attempts again.
-      expect(await second.reconcile(requests)).toEqual({
-        tracked: 0,
-        adopted: 0,
-        finished: 4,
-        resubmitted: 0,
-      });
-      await waitUntil(
-        () => events.events.filter((e) => e.type === 'finished').length === 8,
-        'the outcomes are replayed',
+  it.each([
+    ['a restarted scheduler (same instance id)', 'sched'],
+    ['another scheduler (the first one died)', 'other'],
+  ])(
+    '%s takes over in-flight attempts with reconcile(), finished ones included',
+    async (_who, successor) => {
+      const pipeline = await writeLedgerPipeline(dir);
+      const ledger = path.join(dir, `ledger-reconcile-${successor}.jsonl`);
+      const prefix = uniquePrefix();
+      const worker = new QueueWorker(testWorkerOptions(prefix, dir, { concurrency: 2 }));
+      await worker.start();
+      const first = new QueueExecutor(testExecutorOptions(prefix, dir, { instanceId: 'sched' }));
+      const firstEvents = new EventRecorder(first);
+      await first.start();
+      const requests: AttemptRequest[] = runIds(4).map((runId) =>
+        attemptRequest({
+          dir,
+          ...pipeline,
+          taskId: 'effect',
+          runId,
+          params: { ledger, ms: 700 },
+        }),
       );
-      expect(readEffects(ledger)).toBe(4);
-    } finally {
-      await second.stop();
-      await worker.stop();
-      await deleteKeys(prefix);
-    }
-  });
+      for (const request of requests) first.submit(request);
+      await waitUntil(
+        () => firstEvents.events.filter((e) => e.type === 'started').length === 2,
+        'two attempts run',
+      );
+      await first.detach();
+      // While no scheduler listens, the first two finish and the other two start.
+      await waitUntil(
+        () => readEffects(ledger) >= 2,
+        'two attempts finish while no scheduler listens',
+      );
+
+      const second = new QueueExecutor(testExecutorOptions(prefix, dir, { instanceId: successor }));
+      const events = new EventRecorder(second);
+      await second.start();
+      try {
+        const summary = await second.reconcile(requests);
+        expect(summary.tracked).toBe(0);
+        expect(summary.resubmitted).toBe(0);
+        expect(summary.finished + summary.adopted).toBe(4);
+        expect(summary.finished).toBeGreaterThanOrEqual(2);
+        const finished = await Promise.all(requests.map((r) => events.finished(r.key)));
+        for (const [i, event] of finished.entries()) {
+          const key = `${requests[i]!.key.runId}/effect/1`;
+          expect(event).toMatchObject({ outcome: 'success', result: { key } });
+          expect(events.of(requests[i]!.key).filter((e) => e.type === 'finished')).toHaveLength(1);
+        }
+        expect(readEffects(ledger)).toBe(4);
+        // Reconciling again (the scheduler crashed before recording them) replays the
+        // outcomes instead of running the attempts again.
+        expect(await second.reconcile(requests)).toEqual({
+          tracked: 0,
+          adopted: 0,
+          finished: 4,
+          resubmitted: 0,
+        });
+        await waitUntil(
+          () => events.events.filter((e) => e.type === 'finished').length === 8,
+          'the outcomes are replayed',
+        );
+        expect(readEffects(ledger)).toBe(4);
+      } finally {
+        await second.stop();
+        await worker.stop();
+        await deleteKeys(prefix);
+      }
+    },
+  );
 
   it('re-dispatches an attempt whose job vanished before any worker took it', async () => {
     const pipeline = await writeLedgerPipeline(dir);
