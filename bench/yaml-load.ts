@@ -27,11 +27,13 @@ import { tempDir } from './support/engine.ts';
 import { runMain } from './support/main.ts';
 import { type Figure, progress } from './support/report.ts';
 import { withScope } from './support/scope.ts';
-import { monotonicMs, ms } from './support/stats.ts';
+import { median, monotonicMs, ms } from './support/stats.ts';
 
 const NAME = 'yaml-load';
 const FILES = 1000;
 const FOLDERS = 10;
+/** Changes re-loaded one after the other (the first also warms up the refresh path). */
+const RELOADS = 7;
 
 const ROOT_DEFAULTS = `defaults:
   owner: data-eng
@@ -138,6 +140,7 @@ export async function yamlLoad(): Promise<Figure[]> {
 
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
+    const rssBefore = process.memoryUsage().rss;
     const source = new YamlSource({ pipelinesDir: dir });
     t0 = monotonicMs();
     const results = await loadPipelines(dir, home, { sources: [source] });
@@ -163,19 +166,32 @@ export async function yamlLoad(): Promise<Figure[]> {
     check(await processor.start());
     const parsedBefore = reloadSource.parsedCount;
     const target = files[7] ?? '';
-    writeFileSync(target, pipelineYaml(7, 2));
-    t0 = monotonicMs();
-    await processor.refresh();
-    const reload = monotonicMs() - t0;
-    const reparsed = reloadSource.parsedCount - parsedBefore;
-    if (changed?.fileloc !== target || !changed.dags[0]?.spec.description?.endsWith('v2')) {
-      throw new Error(
-        `the changed file was not re-loaded: ${JSON.stringify(changed)?.slice(0, 300)}`,
-      );
+    const reloads: number[] = [];
+    for (let version = 2; version < 2 + RELOADS; version++) {
+      writeFileSync(target, pipelineYaml(7, version));
+      t0 = monotonicMs();
+      await processor.refresh();
+      reloads.push(monotonicMs() - t0);
+      if (
+        changed?.fileloc !== target ||
+        !changed.dags[0]?.spec.description?.endsWith(`v${version}`)
+      ) {
+        throw new Error(
+          `the changed file was not re-loaded: ${JSON.stringify(changed)?.slice(0, 300)}`,
+        );
+      }
     }
-    progress(NAME, `one changed file re-loaded: ${ms(reload)} (${reparsed} file(s) parsed again)`);
+    const reparsed = (reloadSource.parsedCount - parsedBefore) / RELOADS;
+    const reload = median(reloads);
+    progress(
+      NAME,
+      `one changed file re-loaded: median ${ms(reload)}, first ${ms(reloads[0] ?? 0)} of ${RELOADS} (${reparsed} file(s) parsed per change)`,
+    );
     const peak = process.resourceUsage().maxRSS * 1024;
-    progress(NAME, `peak RSS ${mib(peak)}, heap kept for ${FILES} files ${mib(heapKept)}`);
+    progress(
+      NAME,
+      `peak RSS ${mib(peak)} (${mib(rssBefore)} before loading), heap kept for ${FILES} files ${mib(heapKept)}`,
+    );
     return [
       {
         benchmark: NAME,
@@ -187,8 +203,8 @@ export async function yamlLoad(): Promise<Figure[]> {
       },
       {
         benchmark: NAME,
-        metric: `1 changed file of ${FILES} re-loaded (DagProcessor)`,
-        value: `${ms(reload)} (${reparsed} parsed)`,
+        metric: `1 changed file of ${FILES} re-loaded (DagProcessor), median of ${RELOADS}`,
+        value: `${ms(reload)} (first ${ms(reloads[0] ?? 0)}; ${reparsed} parsed)`,
         target: '< 20 ms',
         met: reload < 20 && reparsed === 1,
         baseline: '',
@@ -199,7 +215,7 @@ export async function yamlLoad(): Promise<Figure[]> {
         value: `${mib(peak)} / ${mib(heapKept)}`,
         target: '—',
         met: null,
-        baseline: '',
+        baseline: `RSS before loading: ${mib(rssBefore)}`,
       },
     ];
   });
