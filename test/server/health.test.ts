@@ -25,7 +25,11 @@ describe('GET /health', () => {
     };
     const app = await buildServer({
       version: '1.2.3',
-      health: healthSource(testStore.store, scheduler),
+      health: healthSource(testStore.store, scheduler, () => ({
+        name: 'local',
+        slots: 4,
+        inFlight: 1,
+      })),
     });
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
@@ -33,6 +37,7 @@ describe('GET /health', () => {
       status: 'ok',
       version: '1.2.3',
       scheduler: { running: true, lastHeartbeat: '2024-05-01T02:00:00.000Z' },
+      executor: { name: 'local', slots: 4, inFlight: 1 },
       store: 'pglite',
     });
     await app.close();
@@ -42,6 +47,7 @@ describe('GET /health', () => {
     const app = await buildServer({ version: '1', health: healthSource(testStore.store, null) });
     const body = (await app.inject({ method: 'GET', url: '/health' })).json();
     expect(body.scheduler).toEqual({ running: false, lastHeartbeat: null });
+    expect(body.executor).toBeNull();
     await app.close();
   });
 
