@@ -17,7 +17,7 @@ import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { NotFoundError, UpdraftError } from '../core/errors.ts';
 import type { Db } from '../store/store.ts';
-import { type DataDb, dataDb } from './schema.ts';
+import { dataDb } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 
 /** Connection types, by URL scheme. */
@@ -194,10 +194,10 @@ export async function storedConnectionUrls(
 }
 
 /** Re-encrypts every stored connection with the current key; returns how many changed. */
-export async function rotateConnectionKeys(db: DataDb | Db, box: SecretBox): Promise<number> {
+export async function rotateConnectionKeys(db: Db, box: SecretBox): Promise<number> {
   const current = box.currentKeyId;
   if (current === null) box.seal(''); // throws the "set UPDRAFT_SECRET_KEY" error
-  const data = dataDb(db as Db);
+  const data = dataDb(db);
   const rows = await data
     .selectFrom('connections')
     .select(['name', 'secret', 'key_id'])

@@ -205,13 +205,13 @@ export class StoreDatasetOperations implements DatasetOperations {
   async listVersions(dataset: string, options: { limit?: number } = {}): Promise<VersionSummary[]> {
     assertDatasetName(dataset);
     await assertDatasetExists(this.store.db, dataset);
-    const rows = (await dataDb(this.store.db)
+    const rows = await dataDb(this.store.db)
       .selectFrom('dataset_versions')
       .selectAll()
       .where('dataset', '=', dataset)
       .orderBy('version', 'desc')
       .limit(options.limit ?? 100)
-      .execute()) as VersionRow[];
+      .execute();
     const aliases = await aliasesOf(this.store.db, dataset);
     return rows.map((row) => this.summary(row, aliases));
   }

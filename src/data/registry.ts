@@ -3,23 +3,18 @@
  * aliases and their history). Every function takes a `Db` (store handle or transaction)
  * so callers choose the transaction.
  */
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { closestMatch } from '../core/closest-match.ts';
 import type { DatasetRef } from '../core/dataset-ref.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Db } from '../store/store.ts';
-import type { Manifest } from './manifest.ts';
 import { type DataDb, type DatasetVersionsTable, dataDb } from './schema.ts';
 
 /** The alias every commit moves. */
 export const LATEST = 'latest';
 
 /** A version row as read back. */
-export type VersionRow = {
-  [K in keyof DatasetVersionsTable]: DatasetVersionsTable[K] extends { __select__: infer S }
-    ? S
-    : DatasetVersionsTable[K];
-} & { manifest: Manifest; created_at: Date; deleted_at: Date | null };
+export type VersionRow = Selectable<DatasetVersionsTable>;
 
 /** Creates the dataset row if it is new. */
 export async function ensureDataset(db: DataDb, name: string): Promise<void> {
@@ -52,12 +47,12 @@ export async function findVersion(
   dataset: string,
   version: number,
 ): Promise<VersionRow | undefined> {
-  return (await dataDb(db)
+  return dataDb(db)
     .selectFrom('dataset_versions')
     .selectAll()
     .where('dataset', '=', dataset)
     .where('version', '=', version)
-    .executeTakeFirst()) as VersionRow | undefined;
+    .executeTakeFirst();
 }
 
 /**
@@ -113,24 +108,13 @@ export async function latestVersionNumber(db: Db, dataset: string): Promise<numb
 }
 
 /** Aliases of `dataset`, by name. */
-export async function aliasesOf(
-  db: Db,
-  dataset: string,
-): Promise<
-  { alias: string; version: number; moved_at: Date; moved_by: string; reason: string | null }[]
-> {
-  return (await dataDb(db)
+export function aliasesOf(db: Db, dataset: string) {
+  return dataDb(db)
     .selectFrom('dataset_aliases')
     .select(['alias', 'version', 'moved_at', 'moved_by', 'reason'])
     .where('dataset', '=', dataset)
     .orderBy('alias')
-    .execute()) as {
-    alias: string;
-    version: number;
-    moved_at: Date;
-    moved_by: string;
-    reason: string | null;
-  }[];
+    .execute();
 }
 
 /** Who moves an alias and why. */

@@ -58,12 +58,14 @@ export async function stageQuery(
     createdAt: new Date().toISOString(),
   });
   const what = options.what ?? `task '${key.taskId}' writing dataset '${dataset}'`;
+  const started = performance.now();
   await session.run(
     `copy (${query}) to ${sqlString(staged.dir)} ` +
       `(format parquet, compression zstd, file_size_bytes '${STAGED_FILE_BYTES}', ` +
       `row_group_size_bytes ${session.rowGroupBytes}, filename_pattern 'part-{i}')`,
     what,
   );
+  const copiedMs = performance.now() - started;
   const described = await describeFolder(session, staged.dir, what);
   let watermark: StagedVersion['watermark'] = null;
   if (options.watermarkColumn !== undefined) {
@@ -93,6 +95,8 @@ export async function stageQuery(
     rows: version.rowCount,
     bytes: version.bytes,
     files: version.files.length,
+    write_ms: Math.round(copiedMs),
+    describe_ms: Math.round(performance.now() - started - copiedMs),
   });
   return { dataset, rows: version.rowCount, bytes: version.bytes, files: version.files.length };
 }

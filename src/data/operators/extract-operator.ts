@@ -85,7 +85,7 @@ export type ExtractConfig = Static<typeof extractConfigSchema>;
 export async function extractToDataset(
   ctx: OperatorContext,
   config: Static<typeof extractConfigSchema>,
-): Promise<StagedSummary & { watermark: string | null }> {
+): Promise<StagedSummary> {
   if ((config.query === undefined) === (config.table === undefined)) {
     throw new TaskFailure(`task '${ctx.taskId}': give exactly one of 'query' and 'table'`, {
       retry: false,
@@ -143,7 +143,7 @@ export async function extractToDataset(
           incremental === undefined ? {} : { watermarkColumn: incremental.column },
         );
         ctx.log.info('extract done', { rows: summary.rows, ms: Date.now() - started });
-        return { ...summary, watermark: null };
+        return summary;
       } finally {
         session.close();
       }
@@ -159,8 +159,7 @@ export const extractOperator: Operator<ExtractConfig> = {
     'Streams a PostgreSQL query or table into a new dataset version (optionally incremental).',
   configSchema: extractConfigSchema,
   async run(config, ctx) {
-    const { watermark: _, ...summary } = await extractToDataset(ctx, config);
-    return summary;
+    return extractToDataset(ctx, config);
   },
 };
 
@@ -193,11 +192,7 @@ export const snapshotOperator: Operator<SnapshotConfig> = {
   configSchema: snapshotConfigSchema,
   async run(config, ctx) {
     if (config.connection !== undefined) {
-      const { watermark: _, ...summary } = await extractToDataset(ctx, {
-        ...config,
-        connection: config.connection,
-      });
-      return summary;
+      return extractToDataset(ctx, { ...config, connection: config.connection });
     }
     if ((config.query === undefined) === (config.table === undefined)) {
       throw new TaskFailure(`task '${ctx.taskId}': give exactly one of 'query' and 'table'`, {
