@@ -16,6 +16,8 @@
  * On start it resets attempts left in flight by a previous process (see
  * `resetInterruptedAttempts`), so a restarted scheduler resumes its runs.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
@@ -36,11 +38,19 @@ import {
   removeDagFile,
   syncDagFile,
 } from '../store/queries/dags.ts';
-import type { Store, StoreSignal } from '../store/store.ts';
+import type { Db, Store, StoreSignal } from '../store/store.ts';
 import { commitAttemptEffects } from './attempt-effects.ts';
 import type { AttemptHooks } from './attempt-hooks.ts';
 import { createDatasetRuns, queueDatasetUpdates } from './dataset-triggers.ts';
 import type { SchedulerEvent, SchedulerListener } from './scheduler-events.ts';
+import {
+  beat,
+  lockDecisions,
+  reapDeadSchedulers,
+  registeredSchedulers,
+  storeActiveCounts,
+  unregister,
+} from './scheduler-registry.ts';
 import {
   type ActiveCounts,
   completeBackfills,
@@ -76,8 +86,16 @@ export interface SchedulerOptions {
   pausedOnCreation?: boolean;
   /** At most this many catch-up runs are created for one DAG per tick (default 100). */
   maxCatchupRunsPerTick?: number;
-  /** Safety-net period for work a lost signal could delay (default 5 s). */
+  /** Safety-net period for work a lost signal could delay; also the heartbeat (default 5 s). */
   housekeepingMs?: number;
+  /**
+   * Share the store with other schedulers (default: on PostgreSQL): decisions under row
+   * locks, limits counted from the store, attempts of dead schedulers reset (see
+   * `scheduler-registry.ts`). Off, this scheduler assumes it is alone.
+   */
+  shared?: boolean;
+  /** A scheduler whose heartbeat is older than this is dead (default 30 s). */
+  leaseMs?: number;
 }
 
 /** Above this many runs with cached task results the cache is emptied (see `Scheduler.results`). */
@@ -109,9 +127,16 @@ export class Scheduler {
   private readonly options: Required<
     Pick<
       SchedulerOptions,
-      'parallelism' | 'pausedOnCreation' | 'maxCatchupRunsPerTick' | 'housekeepingMs'
+      | 'parallelism'
+      | 'pausedOnCreation'
+      | 'maxCatchupRunsPerTick'
+      | 'housekeepingMs'
+      | 'shared'
+      | 'leaseMs'
     >
   >;
+  /** This scheduler's id in `schedulers` and on the attempts it queues. */
+  readonly id = randomUUID();
   private readonly logsDir: string;
   private readonly datasetsDir: string;
   private readonly hooks: AttemptHooks | null;
@@ -168,6 +193,8 @@ export class Scheduler {
       pausedOnCreation: options.pausedOnCreation ?? false,
       maxCatchupRunsPerTick: options.maxCatchupRunsPerTick ?? 100,
       housekeepingMs: options.housekeepingMs ?? 5000,
+      shared: options.shared ?? options.store.kind === 'postgres',
+      leaseMs: options.leaseMs ?? 30_000,
     };
     this.executor.onEvent((event) => {
       this.pending.push(event);
@@ -180,7 +207,13 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.running) return;
     const now = new Date(this.clock.now());
-    const reset = await this.store.transaction((tx) => resetInterruptedAttempts(tx, now));
+    await beat(this.store.db, this.self(), now);
+    // Alone, every open attempt is a leftover of a previous process; shared, only those
+    // of schedulers that are not registered (the others reap the dead ones on their own).
+    const keep = this.options.shared ? await registeredSchedulers(this.store.db) : [this.id];
+    const reset = await this.store.transaction((tx) =>
+      resetInterruptedAttempts(tx, now, { keep, why: 'scheduler restarted' }),
+    );
     if (reset.length)
       this.log.info({ runs: reset.length }, 'resumed runs interrupted by a restart');
     this.unsubscribe = await this.store.subscribe((signal) => this.onSignal(signal));
@@ -200,6 +233,13 @@ export class Scheduler {
     if (this.soon) clearTimeout(this.soon);
     this.poke();
     await this.loopDone;
+    await unregister(this.store.db, this.id).catch((err: unknown) =>
+      this.log.warn({ err }, 'could not unregister the scheduler'),
+    );
+  }
+
+  private self() {
+    return { id: this.id, hostname: os.hostname(), pid: process.pid };
   }
 
   getStatus(): SchedulerStatus {
@@ -289,6 +329,7 @@ export class Scheduler {
   private onSignal(signal: StoreSignal): void {
     if (signal.kind === 'run_created') this.needStartRuns = true;
     else if (signal.kind === 'pools_changed') this.pools = null;
+    else if (signal.kind === 'work_waiting' && signal.from === this.id) return;
     else if (signal.kind === 'run_changed')
       this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);
     else if (signal.kind === 'dag_changed') {
@@ -429,6 +470,11 @@ export class Scheduler {
       if (attempt.prepareError === undefined) this.executor.submit(attempt.request);
       else this.failUnrun(attempt.request.key, attempt.prepareError);
     }
+    if (result.workWaiting && this.options.shared) {
+      await this.store
+        .notify({ kind: 'work_waiting', from: this.id })
+        .catch((err: unknown) => this.log.warn({ err }, 'could not signal waiting work'));
+    }
     if (events.length || result.attempts.length) {
       this.log.debug({ events: events.length, submitted: result.attempts.length }, 'tick');
     }
@@ -536,7 +582,15 @@ export class Scheduler {
     }
     if (work.finished.length) this.needEnqueue = true;
 
+    if (work.housekeeping) {
+      await beat(tx, this.self(), now);
+      if (this.options.shared) await this.reapDeadSchedulers(tx, now);
+    }
+    // Shared: from here on, decide under the pool row locks (one scheduler at a time).
+    if (this.options.shared) await lockDecisions(tx);
+
     if (work.fullPass) {
+      if (this.options.shared) await this.loadRunDeadlines(tx);
       const running = await tx
         .selectFrom('dag_runs')
         .select(['dag_id', 'run_id'])
@@ -624,6 +678,7 @@ export class Scheduler {
     }
 
     let attempts: Awaited<ReturnType<typeof enqueueScheduled>>['attempts'] = [];
+    let workWaiting = false;
     if (this.needEnqueue) {
       this.needEnqueue = false;
       this.pools ??= new Map(
@@ -637,14 +692,25 @@ export class Scheduler {
         this.specs,
         {
           parallelism: this.options.parallelism,
+          // Attempts that finished in this tick leave `inFlight` after the commit.
+          executorRoom: this.options.shared
+            ? this.executor.capacity().slots - (this.inFlight.size - work.finished.length)
+            : Number.POSITIVE_INFINITY,
           pools: this.pools,
-          active: this.activeCounts(),
+          active: this.options.shared ? await storeActiveCounts(tx) : this.activeCounts(),
           results: this.results,
         },
-        { logPathFor: this.logPathFor, datasetsRoot: this.datasetsDir, hooks: this.hooks },
+        {
+          logPathFor: this.logPathFor,
+          datasetsRoot: this.datasetsDir,
+          hooks: this.hooks,
+          schedulerId: this.id,
+        },
         now,
       );
       attempts = queued.attempts;
+      // Shared: what this scheduler had no room for, another may run.
+      workWaiting = queued.leftOver && queued.attempts.length > 0;
       for (const pool of queued.missingPools) {
         if (this.warnedPools.has(pool)) continue;
         this.warnedPools.add(pool);
@@ -654,7 +720,7 @@ export class Scheduler {
         );
       }
     }
-    return { attempts, cancel, events };
+    return { attempts, cancel, events, workWaiting };
   }
 
   /** Adds a `run_finished` event (when anyone listens). */
@@ -836,20 +902,48 @@ export class Scheduler {
     return v;
   };
 
-  /** Loads timers that live in the store: deadlines of running runs, the next retry. */
-  private async loadTimers(): Promise<void> {
-    const running = await this.store.db
+  /** Resets the attempts of schedulers that stopped beating, and forgets them. */
+  private async reapDeadSchedulers(tx: Tx, now: Date): Promise<void> {
+    const dead = await reapDeadSchedulers(tx, this.id, this.options.leaseMs, now);
+    if (!dead.length) return;
+    const keep = await registeredSchedulers(tx);
+    const runs = await resetInterruptedAttempts(tx, now, {
+      keep,
+      why: `scheduler stopped beating for over ${this.options.leaseMs} ms`,
+    });
+    for (const runPk of runs) {
+      const { dagId } = await this.runVersion(tx, runPk);
+      const row = await tx
+        .selectFrom('dag_runs')
+        .select('run_id')
+        .where('id', '=', runPk)
+        .executeTakeFirst();
+      if (row) this.dirtyRuns.add(`${dagId}\u0000${row.run_id}`);
+    }
+    this.needEnqueue = true;
+    this.log.warn({ schedulers: dead, runs: runs.length }, 'took over the runs of dead schedulers');
+  }
+
+  /** Deadlines (`dagrunTimeout`) of every running run, from the store; returns those runs. */
+  private async loadRunDeadlines(db: Db) {
+    const running = await db
       .selectFrom('dag_runs')
       .select(['id', 'dag_id', 'run_id', 'version_hash', 'started_at'])
       .where('state', '=', 'running')
       .execute();
     for (const run of running) {
       this.runVersions.set(run.id, { dagId: run.dag_id, versionHash: run.version_hash });
-      const { spec } = await this.specs(this.store.db, run.dag_id, run.version_hash);
+      const { spec } = await this.specs(db, run.dag_id, run.version_hash);
       if (spec.dagrunTimeoutMs !== null && run.started_at) {
         this.runDeadlines.set(run.id, new Date(run.started_at).getTime() + spec.dagrunTimeoutMs);
       }
     }
+    return running;
+  }
+
+  /** Loads timers that live in the store: deadlines of running runs, the next retry. */
+  private async loadTimers(): Promise<void> {
+    const running = await this.loadRunDeadlines(this.store.db);
     this.nextRetryAt = null;
     this.cronRefresh = 'all';
     this.woken = true;

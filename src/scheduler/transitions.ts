@@ -501,6 +501,11 @@ export async function completeBackfills(tx: Tx, backfillIds: readonly number[], 
 export interface EnqueueLimits {
   /** Attempts that may be queued or running at once across all DAGs. */
   parallelism: number;
+  /**
+   * Attempts this scheduler's executor can still take (shared schedulers leave the rest
+   * to the others); `Infinity` when the executor queues what it cannot run yet.
+   */
+  executorRoom: number;
   /** Slots of each pool (the `pools` table, cached by the caller). */
   pools: ReadonlyMap<string, number>;
   /** What is queued or running now: attempts, pool slots by pool, attempts by DAG. */
@@ -544,6 +549,8 @@ export interface AttemptSetup {
   datasetsRoot: string;
   /** The data layer's hooks, when it takes part. */
   hooks: AttemptHooks | null;
+  /** Recorded on each attempt: the scheduler queueing it. */
+  schedulerId: string;
 }
 
 /**
@@ -557,12 +564,13 @@ export async function enqueueScheduled(
   limits: EnqueueLimits,
   setup: AttemptSetup,
   now: Date,
-): Promise<{ attempts: EnqueuedAttempt[]; missingPools: string[] }> {
+): Promise<{ attempts: EnqueuedAttempt[]; missingPools: string[]; leftOver: boolean }> {
   const inFlight = limits.active.total;
   const poolUsed = new Map(limits.active.byPool);
   const dagActive = new Map(limits.active.byDag);
-  const room = limits.parallelism - inFlight;
-  if (room <= 0) return { attempts: [], missingPools: [] };
+  const globalRoom = limits.parallelism - inFlight;
+  const room = Math.min(globalRoom, limits.executorRoom);
+  if (room <= 0) return { attempts: [], missingPools: [], leftOver: globalRoom > 0 };
   const candidates = await tx
     .selectFrom('task_instances as ti')
     .innerJoin('dag_runs as r', 'r.id', 'ti.run_pk')
@@ -591,12 +599,17 @@ export async function enqueueScheduled(
     .orderBy('ti.task_id')
     .limit(Math.min(Math.max(room * 2, 64), MAX_CANDIDATES))
     .execute();
-  if (!candidates.length) return { attempts: [], missingPools: [] };
+  if (!candidates.length) return { attempts: [], missingPools: [], leftOver: false };
   const pools = limits.pools;
   const missingPools = new Set<string>();
   const picked: (typeof candidates)[number][] = [];
+  let leftOver = false;
   for (const c of candidates) {
-    if (picked.length >= room) break;
+    if (picked.length >= room) {
+      // Full here; more could run elsewhere if the global limit has room.
+      leftOver = picked.length < globalRoom;
+      break;
+    }
     const poolSlots = pools.get(c.pool);
     if (poolSlots === undefined) {
       missingPools.add(c.pool);
@@ -611,10 +624,10 @@ export async function enqueueScheduled(
     dagActive.set(c.dag_id, active + 1);
     picked.push(c);
   }
-  if (!picked.length) return { attempts: [], missingPools: [...missingPools] };
+  if (!picked.length) return { attempts: [], missingPools: [...missingPools], leftOver };
 
   const results = await upstreamResults(tx, picked, specs, limits.results);
-  const attempts: EnqueuedAttempt[] = [];
+  let attempts: EnqueuedAttempt[] = [];
   for (const c of picked) {
     const version = await specs(tx, c.dag_id, c.version_hash);
     const task = version.spec.tasks.find((t) => t.taskId === c.task_id);
@@ -666,10 +679,11 @@ export async function enqueueScheduled(
     const rows = sql.join(
       attempts.map(
         ({ ref, request }) =>
-          sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int, ${request.key.tryNumber}::int, ${request.key.dagId}::text, ${request.key.runId}::text, 'queued', ${now}::timestamptz, ${request.logPath}::text)`,
+          sql`(${ref.runPk}::int, ${ref.taskId}::text, ${ref.mapIndex}::int, ${request.key.tryNumber}::int, ${request.key.dagId}::text, ${request.key.runId}::text, ${request.logPath}::text)`,
       ),
     );
-    await sql`
+    // Only the task instances still `scheduled` are queued, and only they get an attempt.
+    const queued = await sql<{ run_pk: number; task_id: string; map_index: number }>`
       with queued as (
         update task_instances as ti
            set state = 'queued', try_number = ti.try_number + 1, queued_at = ${now},
@@ -677,15 +691,25 @@ export async function enqueueScheduled(
           from (values ${tis}) as v(run_pk, task_id, map_index)
          where ti.run_pk = v.run_pk and ti.task_id = v.task_id and ti.map_index = v.map_index
            and ti.state = 'scheduled'
+        returning ti.run_pk, ti.task_id, ti.map_index
       )
-      insert into task_attempts
-        (run_pk, task_id, map_index, try_number, dag_id, run_id, state, queued_at, log_path)
-      values ${rows}
+      insert into task_attempts as a
+        (run_pk, task_id, map_index, try_number, dag_id, run_id, state, queued_at, log_path,
+         scheduler_id)
+      select v.run_pk, v.task_id, v.map_index, v.try_number, v.dag_id, v.run_id, 'queued',
+             ${now}::timestamptz, v.log_path, ${setup.schedulerId}::text
+        from (values ${rows}) as v(run_pk, task_id, map_index, try_number, dag_id, run_id, log_path)
+        join queued as q
+          on q.run_pk = v.run_pk and q.task_id = v.task_id and q.map_index = v.map_index
       on conflict (run_pk, task_id, map_index, try_number) do update
          set state = 'queued', queued_at = excluded.queued_at, started_at = null,
-             ended_at = null, exit_reason = null, error = null`.execute(tx);
+             ended_at = null, exit_reason = null, error = null,
+             scheduler_id = excluded.scheduler_id
+      returning a.run_pk, a.task_id, a.map_index`.execute(tx);
+    const live = new Set(queued.rows.map((r) => `${r.run_pk}/${r.task_id}/${r.map_index}`));
+    attempts = attempts.filter(({ ref }) => live.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}`));
   }
-  return { attempts, missingPools: [...missingPools] };
+  return { attempts, missingPools: [...missingPools], leftOver };
 }
 
 /**
@@ -908,33 +932,33 @@ export async function promoteDueRetries(tx: Tx, now: Date): Promise<number[]> {
 }
 
 /**
- * After a scheduler restart, attempts recorded as queued or running have no process
- * behind them (local workers die with the scheduler). Their attempts end as
- * `interrupted` and the task instances go back to `scheduled`; the lost try does not
- * count against `retries`. Returns the runs touched.
+ * Attempts recorded as queued or running by a scheduler that is gone (restarted, or
+ * dead: see `scheduler-registry.ts`) have no process behind them (local workers die
+ * with their scheduler). Their attempts end as `interrupted` and the task instances go
+ * back to `scheduled`; the lost try does not count against `retries`. Attempts queued by
+ * the schedulers in `scope.keep` are left alone. Returns the runs touched.
  */
-export async function resetInterruptedAttempts(tx: Tx, now: Date): Promise<number[]> {
-  await tx
-    .updateTable('task_attempts')
-    .set({
-      state: 'failed',
-      exit_reason: 'interrupted',
-      ended_at: now,
-      error: 'scheduler restarted',
-    })
-    .where('state', 'in', ['queued', 'running'])
-    .execute();
-  const rows = await tx
-    .updateTable('task_instances')
-    .set((eb) => ({
-      state: 'scheduled',
-      max_tries: eb('max_tries', '+', 1),
-      updated_at: now,
-    }))
-    .where('state', 'in', ['queued', 'running'])
-    .returning('run_pk')
-    .execute();
-  return [...new Set(rows.map((r) => r.run_pk))];
+export async function resetInterruptedAttempts(
+  tx: Tx,
+  now: Date,
+  scope: { keep: readonly string[]; why: string } = { keep: [], why: 'scheduler restarted' },
+): Promise<number[]> {
+  const keep = scope.keep.length ? scope.keep : [''];
+  const rows = await sql<{ run_pk: number }>`
+    with reset as (
+      update task_attempts as a
+         set state = 'failed', exit_reason = 'interrupted', ended_at = ${now}, error = ${scope.why}
+       where a.state in ('queued', 'running')
+         and (a.scheduler_id is null or a.scheduler_id not in (${sql.join(keep)}))
+      returning a.run_pk, a.task_id, a.map_index, a.try_number
+    )
+    update task_instances as ti
+       set state = 'scheduled', max_tries = ti.max_tries + 1, updated_at = ${now}
+      from reset as r
+     where ti.run_pk = r.run_pk and ti.task_id = r.task_id and ti.map_index = r.map_index
+       and ti.try_number = r.try_number and ti.state in ('queued', 'running')
+    returning ti.run_pk`.execute(tx);
+  return [...new Set(rows.rows.map((r) => r.run_pk))];
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import * as datasetTriggers from './migrations/0002-dataset-triggers.ts';
 import * as dataLayer from './migrations/0003-data-layer.ts';
 import * as authAudit from './migrations/0004-auth-audit.ts';
 import * as alerting from './migrations/0005-alerting.ts';
+import * as schedulerHa from './migrations/0006-scheduler-ha.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-data-layer': dataLayer,
   '0004-auth-audit': authAudit,
   '0005-alerting': alerting,
+  '0006-scheduler-ha': schedulerHa,
 };
 
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */

@@ -96,6 +96,8 @@ export interface TaskAttemptsTable {
   hostname: string | null;
   pid: number | null;
   log_path: string;
+  /** The scheduler that queued the attempt (reset by the others if it dies). */
+  scheduler_id: string | null;
 }
 
 export interface TaskResultsTable {
@@ -130,6 +132,14 @@ export interface DatasetTriggerQueueTable {
   first_event_at: Timestamp;
 }
 
+export interface SchedulersTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+}
+
 export interface Database {
   dags: DagsTable;
   dag_versions: DagVersionsTable;
@@ -141,4 +151,5 @@ export interface Database {
   pools: PoolsTable;
   backfills: BackfillsTable;
   dataset_trigger_queue: DatasetTriggerQueueTable;
+  schedulers: SchedulersTable;
 }

@@ -27,7 +27,9 @@ export type StoreSignal =
   | { kind: 'run_created'; dagId: string }
   | { kind: 'run_changed'; dagId: string; runId: string }
   | { kind: 'dag_changed'; dagId: string }
-  | { kind: 'pools_changed' };
+  | { kind: 'pools_changed' }
+  /** Scheduled task instances wait that the sender had no room for (shared schedulers). */
+  | { kind: 'work_waiting'; from: string };
 
 export interface Store {
   readonly db: Kysely<Database>;

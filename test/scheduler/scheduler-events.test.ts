@@ -28,7 +28,7 @@ for (const backend of STORE_BACKENDS) {
 
     it('reports queued, started and finished attempts and finished runs, after commit', async () => {
       rt = await startTestRuntime(backend, { 'events.ts': PIPELINE });
-      const events: SchedulerEvent[] = [];
+      const events: Exclude<SchedulerEvent, { type: 'tick' }>[] = [];
       rt.runtime.scheduler?.onEvent((event) => {
         if (event.type !== 'tick') events.push(event);
       });

@@ -113,11 +113,17 @@ for (const backend of STORE_BACKENDS) {
         }
         const limits = {
           parallelism,
+          executorRoom: Number.POSITIVE_INFINITY,
           pools,
           active: { total: active.length, byPool, byDag },
           results: new Map(),
         };
-        const setup = { logPathFor: logPath, datasetsRoot: '/nonexistent/datasets', hooks: null };
+        const setup = {
+          logPathFor: logPath,
+          datasetsRoot: '/nonexistent/datasets',
+          hooks: null,
+          schedulerId: 'test',
+        };
         return (await enqueueScheduled(tx, specs, limits, setup, now)).attempts;
       });
     }
