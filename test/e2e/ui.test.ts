@@ -56,7 +56,9 @@ export default dag({
 const QUIET = `
 import { dag } from 'updraft';
 export default dag({ id: 'zz_quiet', owner: 'ops', tags: ['maintenance'], schedule: '@daily', startDate: '2026-01-01' }, (d) => {
-  d.task('noop', async () => null);
+  d.task('noop', async () => {
+    await new Promise((r) => setTimeout(r, 400));
+  });
 });
 `;
 
@@ -208,4 +210,26 @@ describe('web UI in Chromium', () => {
     expect(await page.getByText('run.clear').count()).toBeGreaterThan(0);
     expect(problems.filter((p) => /Content Security Policy|Refused to/.test(p))).toEqual([]);
   }, 180_000);
+
+  it('creates a backfill with confirmation, shows it running, and cancels it', async () => {
+    await page.goto(`${http.url}/#/dags/zz_quiet`);
+    await page.getByRole('button', { name: 'Backfill' }).click();
+    await page.getByLabel('From').fill('2026-02-01');
+    await page.getByLabel('To').fill('2026-02-28');
+    await page.getByLabel('Runs at once').fill('1');
+    await page.getByRole('dialog').getByRole('button', { name: 'Backfill' }).click();
+    await page.getByText('Create runs of zz_quiet from 2026-02-01 to 2026-02-28?').waitFor();
+    await page.getByRole('button', { name: 'Yes, create the backfill' }).click();
+    await page.getByText('Backfill created.').waitFor();
+    await page.locator('.backfill-line').getByText('running').waitFor();
+    expect(await page.locator('.backfill-line').textContent()).toContain(
+      '28 run(s), at most 1 at once',
+    );
+    await shot('15-backfill');
+    await page.locator('.backfill-line').getByRole('button', { name: 'cancel' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel backfill' }).click();
+    await page.locator('.backfill-line').getByText('cancelled').waitFor();
+    const [backfill] = await rt.runtime.ops.listBackfills('zz_quiet');
+    expect(backfill?.state).toBe('cancelled');
+  }, 60_000);
 });

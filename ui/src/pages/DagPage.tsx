@@ -6,6 +6,7 @@ import { relative } from '../format.ts';
 import { useLiveChanges, useLoad } from '../hooks.ts';
 import { href, navigate, type Route } from '../router.ts';
 import { PauseSwitch } from './DagListPage.tsx';
+import { RunningBackfills } from './dag/Backfills.tsx';
 import { CodeView } from './dag/CodeView.tsx';
 import { BackfillDialog, TriggerDialog } from './dag/dialogs.tsx';
 import { GanttView } from './dag/GanttView.tsx';
@@ -29,6 +30,7 @@ export function DagPage({ dagId, route, me }: { dagId: string; route: Route; me:
     () => (runId ? api.run(dagId, runId) : Promise.resolve(undefined)),
     `run:${dagId}:${runId}:${version}`,
   );
+  const backfills = useLoad(() => api.backfills(dagId), `backfills:${dagId}:${version}`);
   const [dialog, setDialog] = useState<'trigger' | 'backfill' | null>(null);
   const [notice, setNotice] = useState<string>();
   const refresh = () => {
@@ -106,6 +108,11 @@ export function DagPage({ dagId, route, me }: { dagId: string; route: Route; me:
           ))}
         </div>
       )}
+      <RunningBackfills
+        backfills={backfills.data ?? []}
+        canOperate={canOperate}
+        onChanged={refresh}
+      />
       {notice && (
         <div className="banner ok" role="status">
           {notice}{' '}
