@@ -31,7 +31,11 @@ export async function cleanupAttemptLogs(
   }
   for (const name of top) {
     if (!name.startsWith('dag_id=')) continue;
-    await sweep(path.join(logsDir, name), cutoff.getTime(), options.dryRun ?? false, result);
+    const dir = path.join(logsDir, name);
+    if (await sweep(dir, cutoff.getTime(), options.dryRun ?? false, result)) {
+      if (!options.dryRun) await rmdir(dir).catch(() => {});
+      result.folders++;
+    }
   }
   return result;
 }

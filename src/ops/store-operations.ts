@@ -484,7 +484,9 @@ export class StoreOperations implements Operations {
     return checkHealth(this.store, this.live?.() ?? null, this.clock.now());
   }
 
-  operationsReport(options: { since?: string; until?: string } = {}): Promise<OperationsReport> {
+  async operationsReport(
+    options: { since?: string; until?: string } = {},
+  ): Promise<OperationsReport> {
     const until = options.until ? parseDate(options.until, 'until') : this.now();
     const since = options.since
       ? parseDate(options.since, 'since')
