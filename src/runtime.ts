@@ -10,6 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Clock, systemClock } from './core/clock.ts';
+import { createDataHooks } from './data/attempt-hooks.ts';
 import { createExecutor } from './executor/create-executor.ts';
 import type { ExecutorKind } from './executor/queue/queue-settings.ts';
 import { DagProcessor } from './loader/dag-processor.ts';
@@ -51,7 +52,7 @@ export interface RuntimeOptions {
   scheduler: boolean;
   /** Sync the pipelines folder into the store once (default: one-shot on the embedded store). */
   syncPipelines?: boolean | undefined;
-  /** Attempt hooks (inputs and outputs of the data layer); default none. */
+  /** Attempt hooks (inputs and outputs); default the data layer's, null for none. */
   hooks?: AttemptHooks | null;
 }
 
@@ -121,7 +122,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log,
       logsDir,
       datasetsDir: path.join(home, 'datasets'),
-      hooks: options.hooks ?? null,
+      hooks: options.hooks === undefined ? createDataHooks({ home }) : options.hooks,
       parallelism: options.parallelism,
       housekeepingMs: options.housekeepingMs ?? envMs('UPDRAFT_HOUSEKEEPING_MS'),
       leaseMs: envMs('UPDRAFT_SCHEDULER_LEASE_MS'),
