@@ -14,6 +14,7 @@ import { TRIGGER_RULES } from '../core/trigger-rules.ts';
 import { parseOperatorConfig } from '../operators/registry.ts';
 import { validateTimeZone } from '../schedule/cron-ticks.ts';
 import { validateSchedule } from '../schedule/timetable.ts';
+import { checkTaskTemplates } from './check-templates.ts';
 import { findCycles } from './dag-graph.ts';
 
 /** Longest DAG, task or group id (as Airflow). */
@@ -54,8 +55,8 @@ class IssueList {
  * Every problem of `spec`, or an empty list when it can be scheduled. `fileloc` is set as
  * the `file` of each issue. Checks ids, duplicate ids, unknown upstream ids (with the
  * closest id as a hint), cycles (with the path that closes them), schedule, time zone
- * and dates, trigger rules, retry/pool/priority settings, operator configs and the
- * params schema.
+ * and dates, trigger rules, retry/pool/priority settings, operator configs, the run-time
+ * templates in them (`check-templates.ts`) and the params schema.
  */
 export function validateDagSpec(
   spec: DagSpec,
@@ -260,6 +261,9 @@ function checkTasks(spec: DagSpec, groupIds: ReadonlySet<string>, list: IssueLis
     seen.add(task.taskId);
     checkTaskId(task, groupIds, list);
     checkTaskSettings(task, list);
+    if (task.config !== null && typeof task.config === 'object' && Array.isArray(task.upstream)) {
+      for (const issue of checkTaskTemplates(task)) list.add(issue);
+    }
   }
 }
 

@@ -62,7 +62,7 @@ describe('YAML and TypeScript give the same spec', () => {
         doc: Extracts the orders
       publish:
         operator: shell
-        config: { command: "echo {{ upstream.transform.dedupe }}" }
+        config: { command: "echo {{ upstream['transform.audit.count'] }}" }
         upstream: [transform]
         triggerRule: none_failed
       cleanup:
@@ -132,7 +132,7 @@ describe('YAML and TypeScript give the same spec', () => {
           );
           d.shell(
             'publish',
-            { command: 'echo {{ upstream.transform.dedupe }}' },
+            { command: "echo {{ upstream['transform.audit.count'] }}" },
             { upstream: ['transform'], triggerRule: 'none_failed' },
           );
           d.shell(

@@ -107,6 +107,28 @@ describe('YAML source: errors', () => {
     );
   });
 
+  it('checks run-time templates when the file is loaded', async () => {
+    const result = await loadOne(`dags:
+  d:
+    tasks:
+      extract: ${TASK}
+      report:
+        operator: shell
+        upstream: [extract]
+        config:
+          command: "echo {{ upstream.extract }} {{ dss }}"
+`);
+    expect(allIssues(result)).toEqual([
+      expect.objectContaining({
+        line: 9,
+        column: 20,
+        field: 'dags.d.tasks.report.config.command',
+        message: "unknown template variable 'dss'",
+        hint: "did you mean 'ds'?",
+      }),
+    ]);
+  });
+
   it('refuses a ts task, which YAML cannot hold', async () => {
     const result = await loadOne('dags:\n  d:\n    tasks:\n      t: { operator: ts }\n');
     expect(allIssues(result)).toEqual([
