@@ -47,19 +47,27 @@ export async function startDataEngine(
     const t0 = monotonicMs();
     await runtime.ops.triggerRun(dagId, { runId });
     const deadline = Date.now() + timeoutMs;
+    const scheduler = runtime.scheduler;
+    let lastQuery = 0;
     for (;;) {
-      const run = await runtime.ops.getRun(dagId, runId);
-      if (run.state === 'success') return monotonicMs() - t0;
-      if (run.state === 'failed') {
-        const failed = run.tasks.find((t) => t.state === 'failed');
-        throw new Error(
-          `run ${dagId}/${runId} failed (task ${failed?.taskId ?? '?'}); see ${home}/logs`,
-        );
+      // Query the store only when nothing is in flight, or every 2 s: polling PGlite
+      // costs CPU in this process that the worker would otherwise get.
+      const idle = scheduler === null || scheduler.getStatus().inFlight === 0;
+      if (idle || Date.now() - lastQuery > 2000) {
+        lastQuery = Date.now();
+        const run = await runtime.ops.getRun(dagId, runId);
+        if (run.state === 'success') return monotonicMs() - t0;
+        if (run.state === 'failed') {
+          const failed = run.tasks.find((t) => t.state === 'failed');
+          throw new Error(
+            `run ${dagId}/${runId} failed (task ${failed?.taskId ?? '?'}); see ${home}/logs`,
+          );
+        }
       }
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
         throw new Error(`run ${dagId}/${runId} did not finish in ${timeoutMs} ms`);
-      // Wake on the scheduler's next tick rather than polling the store in a tight loop.
-      await Promise.race([runtime.scheduler?.nextTick(), new Promise((r) => setTimeout(r, 250))]);
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
   return { runtime, home, datasets, runDag };
