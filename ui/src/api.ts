@@ -266,8 +266,14 @@ export const api = {
     request<TaskInstanceDetail>('GET', taskPath(dagId, runId, taskId)),
   markTask: (dagId: string, runId: string, taskId: string, state: 'success' | 'failed') =>
     request<TaskInstanceDetail>('POST', `${taskPath(dagId, runId, taskId)}/mark`, { state }),
-  log: (dagId: string, runId: string, taskId: string, tryNumber: number, offset = 0) =>
-    request<LogChunk>('GET', `${taskPath(dagId, runId, taskId)}/logs/${tryNumber}${q({ offset })}`),
+  /** Part of a log: forwards from `offset`, or backwards from `before` or the end (`tail`). */
+  log: (
+    dagId: string,
+    runId: string,
+    taskId: string,
+    tryNumber: number,
+    window: { offset?: number; before?: number; tail?: boolean; maxBytes?: number },
+  ) => request<LogChunk>('GET', `${taskPath(dagId, runId, taskId)}/logs/${tryNumber}${q(window)}`),
   backfill: (
     dagId: string,
     body: { from: string; to: string; reprocess?: string; maxActiveRuns?: number },

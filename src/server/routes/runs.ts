@@ -46,7 +46,13 @@ const ClearBody = Type.Object(
 );
 const LogQuery = Type.Object(
   {
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    offset: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'read forwards from this byte (default 0)' }),
+    ),
+    before: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'read the part that ends at this byte' }),
+    ),
+    tail: Type.Optional(Type.Boolean({ description: 'read the part that ends at the end' })),
     maxBytes: Type.Integer({ minimum: 1, maximum: 4 * 1024 * 1024, default: 256 * 1024 }),
   },
   { additionalProperties: false },
@@ -199,7 +205,8 @@ export const runRoutes: FastifyPluginAsync<ApiContext> = async (app, { ops }) =>
       config: { capability: 'read' },
       schema: {
         tags,
-        summary: "A byte range of an attempt's log, cut at line ends",
+        summary:
+          "Part of an attempt's log, cut at line ends: forwards from `offset`, or backwards from `before` or the end (`tail`)",
         params: AttemptParams,
         querystring: LogQuery,
         response: { 200: LogChunk, 404: ErrorBody },
@@ -208,10 +215,12 @@ export const runRoutes: FastifyPluginAsync<ApiContext> = async (app, { ops }) =>
     async (request) => {
       const { dagId, runId, taskId, tryNumber } = request.params;
       const file = await ops.taskLogPath(dagId, runId, taskId, tryNumber);
-      return {
-        tryNumber,
-        ...(await readLogRange(file, request.query.offset, request.query.maxBytes)),
-      };
+      const { offset, before, tail, maxBytes } = request.query;
+      const window =
+        tail || before !== undefined
+          ? { before: tail ? null : (before ?? null), maxBytes }
+          : { offset: offset ?? 0, maxBytes };
+      return { tryNumber, ...(await readLogRange(file, window)) };
     },
   );
 
@@ -262,7 +271,7 @@ export const runRoutes: FastifyPluginAsync<ApiContext> = async (app, { ops }) =>
       });
       const pump = async () => {
         for (;;) {
-          const chunk = await readLogRange(file, offset, 1024 * 1024);
+          const chunk = await readLogRange(file, { offset, maxBytes: 1024 * 1024 });
           if (chunk.nextOffset > offset) {
             offset = chunk.nextOffset;
             stream.send('lines', { lines: chunk.lines, nextOffset: offset });

@@ -11,6 +11,8 @@ import { useLiveChanges, useLoad } from '../hooks.ts';
 import { href, type Route } from '../router.ts';
 
 const plain = (_colour: string, text: string) => text;
+/** Bytes of log fetched at a time (about 5,000 lines). */
+const CHUNK = 1024 * 1024;
 const LEVEL = /^\S*\s*(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\b/;
 
 export function TaskPage({
@@ -119,6 +121,15 @@ function LogViewer({
   const [error, setError] = useState<Error>();
   const [search, setSearch] = useState('');
   const [following, setFollowing] = useState(false);
+  /** Byte offset where the lines shown begin (0: the whole log is shown). */
+  const [start, setStart] = useState(0);
+  const loadEarlier = () => {
+    api.log(dagId, runId, taskId, tryNumber, { before: start, maxBytes: CHUNK }).then((chunk) => {
+      setStick(false);
+      setLines((prev) => [...chunk.lines, ...prev]);
+      setStart(chunk.offset);
+    }, setError);
+  };
   const [stick, setStick] = useState(true);
   const box = useRef<HTMLDivElement>(null);
   const urls = logUrls(dagId, runId, taskId, tryNumber);
@@ -128,19 +139,12 @@ function LogViewer({
     let stopped = false;
     let source: EventSource | null = null;
     (async () => {
-      let offset = 0;
-      const all: string[] = [];
-      for (;;) {
-        const chunk = await api.log(dagId, runId, taskId, tryNumber, offset);
-        all.push(...chunk.lines);
-        if (chunk.nextOffset === offset || chunk.nextOffset >= chunk.size) {
-          offset = chunk.nextOffset;
-          break;
-        }
-        offset = chunk.nextOffset;
-      }
+      // The end of the log first; earlier parts on demand ("Load earlier lines").
+      const tail = await api.log(dagId, runId, taskId, tryNumber, { tail: true, maxBytes: CHUNK });
       if (stopped) return;
-      setLines([...all]);
+      setLines(tail.lines);
+      setStart(tail.offset);
+      const offset = tail.nextOffset;
       if (!running) return;
       setFollowing(true);
       source = new EventSource(urls.follow(offset));
@@ -191,6 +195,11 @@ function LogViewer({
         </a>
       </div>
       <ErrorNote error={error} />
+      {start > 0 && (
+        <button type="button" className="load-earlier" onClick={loadEarlier}>
+          Load earlier lines ({Math.ceil(start / 1024)} KiB before these)
+        </button>
+      )}
       <div
         className="log"
         role="log"
