@@ -27,6 +27,13 @@ export default dag({ id: 'alerts', notify: { onFailure: ['oncall'], onSuccess: [
 });
 `;
 
+const LATE = `
+import { dag } from 'updraft';
+export default dag({ id: 'late', deadline: { after: '1h', from: 'logical_date' }, notify: { onDeadlineMiss: ['oncall'] } }, (d) => {
+  d.task('t', async () => { await new Promise((r) => setTimeout(r, 300)); return 1; });
+});
+`;
+
 /** A task that waits for a file, so the test decides when it ends. */
 const SLOW = (gate: string) => `
 import { existsSync } from 'node:fs';
@@ -158,6 +165,28 @@ for (const backend of STORE_BACKENDS) {
       await rt.runtime.scheduler?.nextTick();
       expect(hook.requests).toHaveLength(2);
       rmSync(gate, { force: true });
+    });
+
+    it('measures from the logical date: a run for an old date misses at once', async () => {
+      hook = await startHttpReceiver();
+      process.env.UPDRAFT_CONN_ONCALL = `webhook+${hook.url.replace('//', `//:${SECRET}@`)}/updraft`;
+      const clock = new ManualClock(Date.now());
+      rt = await startTestRuntime(backend, { 'late.ts': LATE }, { clock });
+      const logicalDate = new Date(clock.now() - 2 * 3_600_000).toISOString();
+      await rt.runtime.ops.triggerRun('late', { runId: 'old', logicalDate });
+      const [miss] = await hook.waitFor(1);
+      expect(JSON.parse(miss?.body ?? '{}')).toMatchObject({
+        kind: 'run_deadline_missed',
+        runId: 'old',
+        deadline: {
+          from: 'logical_date',
+          afterMs: 3_600_000,
+          dueAt: Date.parse(logicalDate) + 3_600_000,
+        },
+      });
+      await rt.waitForRun('late', 'old');
+      const [recorded] = await listDeadlineMisses(rt.runtime.store.db, { runId: 'old' });
+      expect(recorded).toMatchObject({ dagId: 'late', taskId: null, from: 'logical_date' });
     });
   });
 }
