@@ -74,9 +74,12 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
     if (embedded) {
       const { startControlServer } = await import('../control/server.ts');
       const { socketPath } = await import('../control/protocol.ts');
+      const { auditedOperations } = await import('../auth/audited-operations.ts');
+      const { createAuth } = await import('../auth/auth.ts');
+      const { systemClock } = await import('../core/clock.ts');
       const control = await startControlServer({
         socketPath: socketPath(settings.home),
-        ops: runtime.ops,
+        ops: auditedOperations(runtime.ops, createAuth(runtime.store, systemClock).audit),
         version,
         log,
       });
