@@ -12,6 +12,7 @@ import {
   storedConnectionUrls,
 } from '../data/connection-store.ts';
 import { SecretBox } from '../data/secret-box.ts';
+import { registerSecret } from '../observability/logger.ts';
 import { connectionEnvVar } from '../operators/connections.ts';
 import type { Db } from '../store/store.ts';
 import { EmailNotifier } from './email-notifier.ts';
@@ -46,6 +47,7 @@ export class NotifierDirectory {
     const key = `${name}\u0000${url}`;
     let notifier = this.byUrl.get(key);
     if (!notifier) {
+      maskNotifierSecrets(url);
       notifier = createNotifier(name, url, this.options.uiUrl);
       this.byUrl.set(key, notifier);
     }
@@ -78,6 +80,17 @@ export class NotifierDirectory {
   private box(env: Record<string, string | undefined>): SecretBox {
     this.secrets ??= SecretBox.fromEnv(env);
     return this.secrets;
+  }
+}
+
+/** Registers what is secret in a notifier URL (password, Slack token path) for log masking. */
+function maskNotifierSecrets(url: string): void {
+  try {
+    const u = new URL(url);
+    registerSecret(decodeURIComponent(u.password));
+    if (u.protocol.startsWith('slack+')) registerSecret(u.pathname.replace(/^\/services\//, ''));
+  } catch {
+    // Not a URL: parseNotifierUrl reports it.
   }
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Executor } from '../executor/executor.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { Store } from '../store/store.ts';
+import { registerSecret } from './logger.ts';
 import { UpdraftMetrics } from './metrics.ts';
 import { initTracing, recordRunSpan, shutdownTracing } from './tracing.ts';
 
@@ -23,6 +24,14 @@ export function startObservability(options: {
   log: Logger;
 }): Observability {
   const { store, scheduler, executor, log } = options;
+  // Keys and tokens from the environment never appear in component logs.
+  for (const name of [
+    'UPDRAFT_SECRET_KEY',
+    'UPDRAFT_SECRET_KEY_PREVIOUS',
+    'UPDRAFT_METRICS_TOKEN',
+  ]) {
+    for (const value of (process.env[name] ?? '').split(',')) registerSecret(value.trim());
+  }
   const metrics = new UpdraftMetrics(store, () => {
     const capacity = executor.capacity();
     return {

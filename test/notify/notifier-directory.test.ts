@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { putConnection } from '../../src/data/connection-store.ts';
 import { SecretBox } from '../../src/data/secret-box.ts';
 import { NotifierDirectory } from '../../src/notify/notifier-directory.ts';
+import { maskSecrets } from '../../src/observability/logger.ts';
 import { STORE_BACKENDS, type TestStore } from '../support/stores.ts';
 
 const KEY = { UPDRAFT_SECRET_KEY: 'a-test-key-of-enough-length' };
@@ -40,6 +41,8 @@ for (const backend of STORE_BACKENDS) {
       };
       const directory = new NotifierDirectory({ db: t.store.db, home: t.home, env, uiUrl: null });
       expect((await directory.get('oncall')).type).toBe('webhook');
+      // Its secret is masked in component logs from now on.
+      expect(maskSecrets('signing with stored-secret')).toBe('signing with ***');
       expect((await directory.get('team')).type).toBe('email');
       expect((await directory.get('env_only')).type).toBe('slack');
       await expect(directory.get('nobody')).rejects.toThrow(
