@@ -232,4 +232,24 @@ describe('web UI in Chromium', () => {
     const [backfill] = await rt.runtime.ops.listBackfills('zz_quiet');
     expect(backfill?.state).toBe('cancelled');
   }, 60_000);
+
+  it('works from the keyboard: links, grid cells, dialogs', async () => {
+    await page.goto(`${http.url}/#/`);
+    await page.getByLabel('search DAGs').focus();
+    await page.keyboard.type('orders');
+    await page.getByRole('link', { name: 'orders', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const [run] = await rt.runtime.ops.listRuns('orders', { limit: 1 });
+    const cell = page.getByLabel(`load in ${run!.runId}: success`);
+    await cell.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('complementary', { name: 'task instance details' }).waitFor();
+    await page.getByRole('button', { name: '▶ Trigger' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Trigger orders' }).waitFor();
+    // The first field has the focus; Escape closes the dialog.
+    expect(await page.evaluate('document.activeElement?.id')).toBe('param-limit');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+  }, 60_000);
 });
