@@ -52,6 +52,20 @@ export interface Manifest {
   /** High-water mark of an incremental extract. */
   watermark: { column: string; value: string } | null;
   createdAt: string;
+  /** The latest quality checks of this version (added by the quality layer, issue 5). */
+  quality?: ManifestQuality;
+}
+
+/** Summary of the latest quality task that checked a version. */
+export interface ManifestQuality {
+  checkedAt: string;
+  dagId: string;
+  runId: string;
+  taskId: string;
+  counts: { pass: number; warn: number; error: number; skipped: number };
+  /** Whether every blocking check passed (null: none ran). */
+  blockingPassed: boolean | null;
+  checks: { id: string; type: string; status: string; message: string }[];
 }
 
 /** The manifest as JSON (for effects and the registry). */

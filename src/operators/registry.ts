@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Json } from '../core/dag-spec.ts';
 import { formatSpecIssue, type SpecIssue } from '../core/errors.ts';
 import { dataOperators } from '../data/operators/index.ts';
+import { qualityOperator } from '../quality/quality-operator.ts';
 import type { Operator } from './operator.ts';
 import { shellOperator } from './shell-operator.ts';
 import { tsOperator } from './ts-operator.ts';
@@ -26,6 +27,7 @@ export function registerOperator<C>(operator: Operator<C>): void {
 registerOperator(tsOperator);
 registerOperator(shellOperator);
 for (const operator of dataOperators) registerOperator(operator);
+registerOperator(qualityOperator);
 
 /** The operator called `name`, or undefined. */
 export function getOperator(name: string): Operator | undefined {

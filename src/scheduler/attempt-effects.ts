@@ -6,7 +6,8 @@
  * Only a success that is still current (same try number, task instance queued or
  * running) commits: a stale attempt's effects are dropped with its report. A commit
  * that throws is undone (savepoint) and the success becomes a failure with the reason,
- * retried like any error when tries are left.
+ * retried like any error when tries are left. A commit that returns `failure` is kept,
+ * and the success becomes a failure without retry (the same output would fail again).
  */
 import { sql } from 'kysely';
 import type { ExecutorEvent } from '../executor/executor.ts';
@@ -33,14 +34,17 @@ export async function commitAttemptEffects(
   if (!withEffects.length) return { finished: [...finished], updatedDatasets: [] };
   const current = await currentAttempts(tx, withEffects);
   const updated = new Set<string>();
-  const failures = new Map<Finished, string>();
+  const failures = new Map<Finished, { message: string; retry: boolean }>();
   for (const f of withEffects) {
     const { ref, request } = f.attempt;
     if (!current.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${f.event.key.tryNumber}`)) {
       continue; // stale: recordFinished ignores the report, and its effects go with it
     }
     if (hooks === null) {
-      failures.set(f, hookErrorMessage('committing', new Error('no data layer is configured')));
+      failures.set(f, {
+        message: hookErrorMessage('committing', new Error('no data layer is configured')),
+        retry: true,
+      });
       continue;
     }
     const { dagId, runId, mapIndex, tryNumber } = f.event.key;
@@ -50,18 +54,21 @@ export async function commitAttemptEffects(
         hooks.commitEffects(tx, target, f.event.effects ?? []),
       );
       for (const name of done.updatedDatasets) updated.add(name);
+      // Committed, yet a failure (blocking quality checks): kept, and no retry.
+      if (done.failure !== undefined) failures.set(f, { message: done.failure, retry: false });
     } catch (error) {
-      failures.set(f, hookErrorMessage('committing', error));
+      failures.set(f, { message: hookErrorMessage('committing', error), retry: true });
     }
   }
   return {
     finished: finished.map((f) => {
-      const message = failures.get(f);
-      if (message === undefined) return f;
+      const failure = failures.get(f);
+      if (failure === undefined) return f;
       const { result: _, effects: __, ...event } = f.event;
+      const exitReason = failure.retry ? ('error' as const) : ('error_no_retry' as const);
       return {
         ...f,
-        event: { ...event, outcome: 'failed', exitReason: 'error', error: { message } },
+        event: { ...event, outcome: 'failed', exitReason, error: { message: failure.message } },
       };
     }),
     updatedDatasets: [...updated],

@@ -36,13 +36,15 @@ export interface AttemptHooks {
   prepareAttempt(db: Db, target: HookTarget): Promise<PreparedContext>;
   /**
    * Commits a succeeded attempt's effects inside the transaction recording its success.
-   * Returns the datasets that got a new version (they trigger dataset-scheduled DAGs).
+   * Returns the datasets that got a new version (they trigger dataset-scheduled DAGs),
+   * and optionally `failure`: what was committed is kept, and the attempt is recorded as
+   * failed without retry with this message (e.g. blocking quality checks failed).
    */
   commitEffects(
     db: Db,
     target: HookTarget,
     effects: readonly AttemptEffect[],
-  ): Promise<{ updatedDatasets: string[] }>;
+  ): Promise<{ updatedDatasets: string[]; failure?: string }>;
 }
 
 /** The message of a hook failure, as the attempt's error. */

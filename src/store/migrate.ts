@@ -10,6 +10,7 @@ import * as dataLayer from './migrations/0003-data-layer.ts';
 import * as authAudit from './migrations/0004-auth-audit.ts';
 import * as alerting from './migrations/0005-alerting.ts';
 import * as schedulerHa from './migrations/0006-scheduler-ha.ts';
+import * as quality from './migrations/0007-quality.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-auth-audit': authAudit,
   '0005-alerting': alerting,
   '0006-scheduler-ha': schedulerHa,
+  '0007-quality': quality,
 };
 
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */

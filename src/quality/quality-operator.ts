@@ -1,0 +1,138 @@
+/**
+ * The `quality` operator: runs checks on a dataset version — one of the task's inlets,
+ * so also the version an upstream task just wrote — in DuckDB, writes failing rows to
+ * quarantine, and reports the results as a `quality_results` effect. The results are
+ * committed with the task's success (`quality-hooks.ts`), which also fails the task when
+ * a blocking check failed, keeping the results, so downstream tasks do not run and the
+ * version cannot be promoted.
+ */
+import path from 'node:path';
+import type { Json } from '../core/dag-spec.ts';
+import { TaskFailure } from '../core/errors.ts';
+import { DuckDbSession, readParquetSql } from '../data/duckdb-session.ts';
+import { withScratch } from '../data/scratch.ts';
+import { createInputViews, datasetsRootOf, inputFolder, pinnedInput } from '../data/task-inputs.ts';
+import type { Operator } from '../operators/operator.ts';
+import { DATA_VIEW, PREVIOUS_VIEW } from './check-plan.ts';
+import { runChecks } from './check-runner.ts';
+import { type QualityConfig, qualityConfigSchema } from './check-spec.ts';
+import {
+  QUALITY_INPUT_KEY,
+  type QualityInput,
+  type QualityRun,
+  qualityResultsEffect,
+} from './effects.ts';
+import { writeQuarantine } from './quarantine.ts';
+
+/** The checked reference of a quality task: `dataset`, or its only inlet. */
+export function checkedRef(config: { dataset?: string }, inlets: readonly string[]): string | null {
+  if (config.dataset !== undefined) return config.dataset;
+  return inlets.length === 1 ? (inlets[0] as string) : null;
+}
+
+export const qualityOperator: Operator<QualityConfig> = {
+  name: 'quality',
+  description: 'Data quality checks on a dataset version in DuckDB, with quarantine and gates.',
+  configSchema: qualityConfigSchema,
+  async run(config, ctx): Promise<Json> {
+    const inlets = ctx.attempt.task.inlets;
+    const ref = checkedRef(config, inlets);
+    if (ref === null) {
+      throw new TaskFailure(
+        `task '${ctx.taskId}': set 'dataset' to the inlet to check (inlets: ${inlets.join(', ') || 'none'})`,
+        { retry: false },
+      );
+    }
+    const input = pinnedInput(ctx, ref);
+    const context = (ctx.attempt.context.inputs?.[QUALITY_INPUT_KEY] ?? {
+      previous: null,
+      history: {},
+    }) as unknown as QualityInput;
+    return withScratch(ctx, async (dir) => {
+      const session = await DuckDbSession.open({
+        memoryLimit: config.memoryLimit,
+        ...(config.threads === undefined ? {} : { threads: config.threads }),
+        tempDirectory: path.join(dir, 'spill'),
+        signal: ctx.signal,
+      });
+      try {
+        const what = `task '${ctx.taskId}'`;
+        await session.run(`set TimeZone = 'UTC'`, what);
+        await createInputViews(ctx, session);
+        await session.run(
+          `create or replace view ${DATA_VIEW} as select * from ${readParquetSql(inputFolder(ctx, input))}`,
+          `${what} reading dataset '${input.dataset}' v${input.version}`,
+        );
+        if (context.previous !== null) {
+          const folder = path.join(datasetsRootOf(ctx), context.previous.path);
+          await session.run(
+            `create or replace view ${PREVIOUS_VIEW} as select * from ${readParquetSql(folder)}`,
+            `${what} reading dataset '${input.dataset}' v${context.previous.version}`,
+          );
+        }
+        const observedAt = ctx.dataIntervalStart.toISOString();
+        const report = await runChecks({
+          session,
+          dataset: input.dataset,
+          checks: config.checks,
+          metrics: config.metrics ?? [],
+          inlets,
+          history: context.history,
+          hasPrevious: context.previous !== null,
+          observedAt,
+          now: Date.now(),
+        });
+        const written = await writeQuarantine(ctx, session, report.plan.checks, report.results, {
+          quarantine: config.quarantineDataset ?? `${input.dataset}.quarantine`,
+          output: config.quarantine ? (config.output ?? `${input.dataset}.clean`) : null,
+        });
+        const results = report.results.map((r, i) => ({
+          ...r,
+          quarantined:
+            config.quarantine &&
+            written.quarantine !== null &&
+            report.plan.checks[i]?.rowPredicate !== null &&
+            (r.failingRows ?? 0) > 0,
+        }));
+        const run: QualityRun = {
+          dataset: input.dataset,
+          version: input.version,
+          results,
+          metrics: report.metrics,
+          observedAt,
+          rows: report.rows,
+          quarantine: written.quarantine,
+          output: written.output,
+          quarantined: config.quarantine,
+        };
+        ctx.addEffect(qualityResultsEffect(run));
+        const counts = { pass: 0, warn: 0, error: 0, skipped: 0 };
+        for (const r of results) {
+          counts[r.status]++;
+          if (r.status !== 'pass') {
+            ctx.log[r.status === 'error' ? 'error' : r.status === 'warn' ? 'warn' : 'info'](
+              `check '${r.checkId}' ${r.status}: ${r.message}`,
+              { check: r.checkId, status: r.status, value: r.value },
+            );
+          }
+        }
+        ctx.log.info(`checked dataset '${input.dataset}' v${input.version}`, {
+          rows: report.rows,
+          scans: report.scans,
+          ...counts,
+        });
+        return {
+          dataset: input.dataset,
+          version: input.version,
+          rows: report.rows,
+          scans: report.scans,
+          ...counts,
+          quarantine: written.quarantine,
+          output: written.output,
+        } as unknown as Json;
+      } finally {
+        session.close();
+      }
+    });
+  },
+};

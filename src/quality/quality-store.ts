@@ -1,0 +1,223 @@
+/**
+ * The quality layer's tables (SQL in `src/store/migrations/0007-quality.ts`) and the
+ * store-side operations on them: recording a committed quality run (results, metric
+ * history, the version's blocking flag and manifest summary) and reading history.
+ */
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { Json } from '../core/dag-spec.ts';
+import { MANIFEST_FILE, type ManifestQuality } from '../data/manifest.ts';
+import type { DataDatabase } from '../data/schema.ts';
+import { dataDb } from '../data/schema.ts';
+import type { DatasetStorage } from '../data/storage.ts';
+import type { HookTarget } from '../scheduler/attempt-hooks.ts';
+import type { Db } from '../store/store.ts';
+import type { MetricPoint } from './anomaly.ts';
+import type { QualityRun } from './effects.ts';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface QualityResultsTable {
+  id: Generated<number>;
+  dataset: string;
+  version: number;
+  run_pk: number | null;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  try_number: number;
+  check_id: string;
+  check_type: string;
+  severity: 'warn' | 'error';
+  blocking: boolean;
+  status: 'pass' | 'warn' | 'error' | 'skipped';
+  value: number | null;
+  failing_rows: ColumnType<number | null, number | null, number | null>;
+  quarantined: boolean;
+  message: string;
+  details: ColumnType<Json | null, string | null, string | null>;
+  checked_at: Timestamp;
+}
+
+export interface QualityMetricsTable {
+  dataset: string;
+  metric: string;
+  version: number;
+  value: number | null;
+  anomaly: boolean;
+  observed_at: Timestamp;
+  run_pk: number | null;
+}
+
+export interface QualityTables {
+  quality_results: QualityResultsTable;
+  quality_metrics: QualityMetricsTable;
+}
+
+export type QualityDb =
+  | Kysely<DataDatabase & QualityTables>
+  | Transaction<DataDatabase & QualityTables>;
+
+/** Views a store handle (or transaction) with the quality tables. */
+export function qualityDb(db: Db): QualityDb {
+  return db as unknown as QualityDb;
+}
+
+/**
+ * Records a committed quality run: a result row per check, the metric values (replacing
+ * those of an earlier check of the same version), the version's
+ * `blocking_checks_passed`, and the summary in its manifest (registry row, then
+ * `manifest.json` by an atomic rename; a rolled-back transaction can leave the file one
+ * summary ahead, which the next check of the version overwrites).
+ */
+export async function recordQualityRun(
+  db: Db,
+  target: HookTarget,
+  run: QualityRun,
+  storage: DatasetStorage,
+  now: Date,
+): Promise<{ blockingPassed: boolean | null }> {
+  const q = qualityDb(db);
+  if (run.results.length > 0) {
+    await q
+      .insertInto('quality_results')
+      .values(
+        run.results.map((r) => ({
+          dataset: run.dataset,
+          version: run.version,
+          run_pk: target.runPk,
+          dag_id: target.dagId,
+          run_id: target.runId,
+          task_id: target.task.taskId,
+          try_number: target.tryNumber,
+          check_id: r.checkId,
+          check_type: r.type,
+          severity: r.severity,
+          blocking: r.blocking,
+          status: r.status,
+          value: r.value !== null && Number.isFinite(r.value) ? r.value : null,
+          failing_rows: r.failingRows,
+          quarantined: r.quarantined,
+          message: r.message,
+          details: r.details === null ? null : JSON.stringify(r.details),
+          checked_at: now,
+        })),
+      )
+      .execute();
+  }
+  for (const m of run.metrics) {
+    const value = m.value !== null && Number.isFinite(m.value) ? m.value : null;
+    await q
+      .insertInto('quality_metrics')
+      .values({
+        dataset: run.dataset,
+        metric: m.metric,
+        version: run.version,
+        value,
+        anomaly: m.anomaly,
+        observed_at: run.observedAt,
+        run_pk: target.runPk,
+      })
+      .onConflict((oc) =>
+        oc.columns(['dataset', 'metric', 'version']).doUpdateSet({
+          value,
+          anomaly: m.anomaly,
+          observed_at: run.observedAt,
+          run_pk: target.runPk,
+        }),
+      )
+      .execute();
+  }
+  const blocking = run.results.filter((r) => r.blocking);
+  // The checked version keeps its failing rows, quarantined or not.
+  const blockingPassed = blocking.length === 0 ? null : !blocking.some((r) => r.status === 'error');
+  const data = dataDb(db);
+  const version = await data
+    .selectFrom('dataset_versions')
+    .select(['manifest', 'path', 'blocking_checks_passed'])
+    .where('dataset', '=', run.dataset)
+    .where('version', '=', run.version)
+    .executeTakeFirst();
+  if (version === undefined) return { blockingPassed };
+  const manifest =
+    typeof version.manifest === 'string' ? JSON.parse(version.manifest) : version.manifest;
+  const counts = { pass: 0, warn: 0, error: 0, skipped: 0 };
+  for (const r of run.results) counts[r.status]++;
+  const summary: ManifestQuality = {
+    checkedAt: now.toISOString(),
+    dagId: target.dagId,
+    runId: target.runId,
+    taskId: target.task.taskId,
+    counts,
+    blockingPassed,
+    checks: run.results.map((r) => ({
+      id: r.checkId,
+      type: r.type,
+      status: r.status,
+      message: r.message,
+    })),
+  };
+  const updated = { ...manifest, quality: summary };
+  await data
+    .updateTable('dataset_versions')
+    .set({
+      manifest: JSON.stringify(updated),
+      ...(blockingPassed === null ? {} : { blocking_checks_passed: blockingPassed }),
+    })
+    .where('dataset', '=', run.dataset)
+    .where('version', '=', run.version)
+    .execute();
+  const file = path.join(storage.resolve(version.path), MANIFEST_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(updated, null, 2)}\n`);
+  await rename(temp, file);
+  return { blockingPassed };
+}
+
+/** Marks the blocking flag of a version written by a quality task (its clean output). */
+export async function markCleanOutput(db: Db, dataset: string, passed: boolean): Promise<void> {
+  const data = dataDb(db);
+  const latest = await data
+    .selectFrom('dataset_versions')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .where('dataset', '=', dataset)
+    .executeTakeFirst();
+  if (latest?.version == null) return;
+  await data
+    .updateTable('dataset_versions')
+    .set({ blocking_checks_passed: passed })
+    .where('dataset', '=', dataset)
+    .where('version', '=', latest.version)
+    .execute();
+}
+
+/** Values of `metrics` for versions of `dataset` before `version`, newest first. */
+export async function metricHistory(
+  db: Db,
+  dataset: string,
+  version: number,
+  metrics: readonly string[],
+  limit: number,
+): Promise<{ [metric: string]: MetricPoint[] }> {
+  const history: { [metric: string]: MetricPoint[] } = {};
+  for (const metric of metrics) {
+    const rows = await qualityDb(db)
+      .selectFrom('quality_metrics')
+      .select(['version', 'value', 'anomaly', 'observed_at'])
+      .where('dataset', '=', dataset)
+      .where('metric', '=', metric)
+      .where('version', '<', version)
+      .where('value', 'is not', null)
+      .orderBy('version', 'desc')
+      .limit(limit)
+      .execute();
+    history[metric] = rows.map((r) => ({
+      version: r.version,
+      value: Number(r.value),
+      anomaly: r.anomaly,
+      at: new Date(r.observed_at).toISOString(),
+    }));
+  }
+  return history;
+}
