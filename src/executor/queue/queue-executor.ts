@@ -204,7 +204,11 @@ export class QueueExecutor implements Executor {
     this.redis = await openRedis(url, { name: `updraft-executor-${this.owner}` });
     try {
       await assertNoEviction(this.redis, url);
-      this.reader = await openRedis(url, { name: `updraft-executor-reader-${this.owner}` });
+      // A blocking read that never answers (a half-open connection) fails and is retried.
+      this.reader = await openRedis(url, {
+        name: `updraft-executor-reader-${this.owner}`,
+        commandTimeoutMs: caughtUpBlockMs(this.tickMs) + 15_000,
+      });
       await this.ensureEpoch();
       await this.applyQueueConcurrency();
       await this.refreshSlots();

@@ -77,14 +77,19 @@ export function redisLabel(url: string): string {
 
 /**
  * Opens a Redis connection for BullMQ and the executor (commands wait while Redis is
- * away, as BullMQ requires) and waits until it is ready. Rejects with an `UpdraftError`
+ * away, as BullMQ requires; with `commandTimeoutMs`, a command without an answer fails
+ * after that long instead) and waits until it is ready. Rejects with an `UpdraftError`
  * naming the URL when Redis cannot be reached within `connectTimeoutMs`.
  */
 export async function openRedis(
   url: string,
-  options: { name: string; connectTimeoutMs?: number },
+  options: { name: string; connectTimeoutMs?: number; commandTimeoutMs?: number },
 ): Promise<FencedRedis> {
-  const extra: RedisOptions = { maxRetriesPerRequest: null, connectionName: options.name };
+  const extra: RedisOptions = {
+    maxRetriesPerRequest: null,
+    connectionName: options.name,
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
+  };
   let redis: Redis;
   try {
     redis = new Redis(url, { ...extra, lazyConnect: true });
