@@ -7,9 +7,9 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { closestMatch } from '../../core/closest-match.ts';
 import type { SpecIssue } from '../../core/errors.ts';
-import { pipelineJsonSchema } from './document-schema.ts';
+import { partialConfigSchema, pipelineJsonSchema } from './document-schema.ts';
 import { formatPath, pointerToPath } from './yaml-path.ts';
-import { locate, type YamlValue } from './yaml-value.ts';
+import { isYamlMap, locate, type YamlMap, type YamlValue } from './yaml-value.ts';
 
 /** An issue with the document path it is about (for attributing it to a DAG). */
 export interface SchemaIssue {
@@ -17,14 +17,23 @@ export interface SchemaIssue {
   issue: SpecIssue;
 }
 
-let validator: ValidateFunction | undefined;
+const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+let documentValidator: ValidateFunction | undefined;
+const configValidators = new Map<string, ValidateFunction | undefined>();
 
-/** The compiled validator (compiled once per process, on first use). */
-function compiled(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(
-    pipelineJsonSchema(),
-  );
-  return validator;
+/** The validator of the document without operator configs (compiled once, on first use). */
+function documentSchema(): ValidateFunction {
+  documentValidator ??= ajv.compile(pipelineJsonSchema({ operatorConfigs: false }));
+  return documentValidator;
+}
+
+/** The validator of operator `name`'s (partial) config, compiled on first use. */
+function configSchema(name: string): ValidateFunction | undefined {
+  if (!configValidators.has(name)) {
+    const schema = partialConfigSchema(name);
+    configValidators.set(name, schema === undefined ? undefined : ajv.compile(schema));
+  }
+  return configValidators.get(name);
 }
 
 /** Keys people write from other tools, and the key Updraft uses. */
@@ -44,41 +53,110 @@ const SYNONYMS: Record<string, string> = {
   map_over: 'mapOver',
 };
 
-/** Every problem of `value` (a pipeline or defaults file read from `file`). */
+/**
+ * Every problem of `value` (a pipeline or defaults file read from `file`): its shape, and
+ * the config of every task or template that names its operator.
+ */
 export function checkSchema(value: YamlValue, file: string): SchemaIssue[] {
-  const validate = compiled();
-  if (validate(value)) return [];
-  const errors = (validate.errors ?? []).filter(
-    (error) => error.keyword !== 'if' && error.keyword !== 'then',
-  );
-  // A union reports each branch; keep one finding per path: the union's own.
-  const unions = new Set(
-    errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath),
-  );
-  const seen = new Set<string>();
-  const out: SchemaIssue[] = [];
-  for (const error of errors) {
-    if (unions.has(error.instancePath) && error.keyword !== 'anyOf' && error.keyword !== 'oneOf') {
-      continue;
+  const found = new Findings(value, file);
+  const validate = documentSchema();
+  if (!validate(value)) found.add(validate.errors ?? [], []);
+  for (const { path, task } of tasksIn(value)) {
+    if (typeof task.operator !== 'string' || !isYamlMap(task.config)) continue;
+    const validateConfig = configSchema(task.operator);
+    if (validateConfig !== undefined && !validateConfig(task.config)) {
+      found.add(validateConfig.errors ?? [], [...path, 'config']);
     }
-    const described = describe(error);
-    const path = pointerToPath(error.instancePath);
-    if (described.key !== undefined) path.push(described.key);
-    const id = `${formatPath(path)}\0${described.message}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const at = locate(value, path, described.key !== undefined ? 'key' : 'value');
-    out.push({
-      path,
-      issue: {
-        ...(at ?? { file }),
-        field: formatPath(path) || undefined,
-        message: described.message,
-        hint: described.hint,
-      },
-    });
   }
-  return out;
+  return found.issues.sort(
+    (a, b) =>
+      (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0),
+  );
+}
+
+/** Turns ajv errors into located issues, one per path and message. */
+class Findings {
+  readonly issues: SchemaIssue[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly value: YamlValue,
+    private readonly file: string,
+  ) {}
+
+  /** Adds `errors` of a value found at `base` in the document. */
+  add(all: ErrorObject[], base: (string | number)[]): void {
+    const errors = all.filter((error) => error.keyword !== 'if' && error.keyword !== 'then');
+    // A union reports each branch; keep one finding per path: the union's own.
+    const unions = new Set(
+      errors
+        .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+        .map((e) => e.instancePath),
+    );
+    for (const error of errors) {
+      if (
+        unions.has(error.instancePath) &&
+        error.keyword !== 'anyOf' &&
+        error.keyword !== 'oneOf'
+      ) {
+        continue;
+      }
+      const described = describe(error);
+      const path = [...base, ...pointerToPath(error.instancePath)];
+      if (described.key !== undefined) path.push(described.key);
+      const id = `${formatPath(path)}\0${described.message}`;
+      if (this.seen.has(id)) continue;
+      this.seen.add(id);
+      const at = locate(this.value, path, described.key !== undefined ? 'key' : 'value');
+      this.issues.push({
+        path,
+        issue: {
+          ...(at ?? { file: this.file }),
+          field: formatPath(path) || undefined,
+          message: described.message,
+          hint: described.hint,
+        },
+      });
+    }
+  }
+}
+
+/** Every task and template of a file, with its path: in templates, DAGs, defaults, groups, environments. */
+function* tasksIn(file: YamlValue): Generator<{ path: (string | number)[]; task: YamlMap }> {
+  if (!isYamlMap(file)) return;
+  for (const [name, template] of entries(file.templates)) {
+    if (isYamlMap(template)) yield { path: ['templates', name], task: template };
+  }
+  if (isYamlMap(file.defaults)) yield* inDag(file.defaults, ['defaults']);
+  for (const [id, dag] of entries(file.dags)) {
+    if (isYamlMap(dag)) yield* inDag(dag, ['dags', id]);
+  }
+}
+
+function* inDag(
+  dag: YamlMap,
+  path: (string | number)[],
+): Generator<{ path: (string | number)[]; task: YamlMap }> {
+  yield* inScope(dag, path);
+  for (const [name, environment] of entries(dag.environments)) {
+    if (isYamlMap(environment)) yield* inScope(environment, [...path, 'environments', name]);
+  }
+}
+
+function* inScope(
+  scope: YamlMap,
+  path: (string | number)[],
+): Generator<{ path: (string | number)[]; task: YamlMap }> {
+  for (const [id, task] of entries(scope.tasks)) {
+    if (isYamlMap(task)) yield { path: [...path, 'tasks', id], task };
+  }
+  for (const [id, group] of entries(scope.groups)) {
+    if (isYamlMap(group)) yield* inScope(group, [...path, 'groups', id]);
+  }
+}
+
+function entries(value: YamlValue | undefined): [string, YamlValue][] {
+  return isYamlMap(value) ? Object.entries(value) : [];
 }
 
 function describe(error: ErrorObject): { message: string; hint?: string; key?: string } {

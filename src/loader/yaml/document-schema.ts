@@ -167,21 +167,30 @@ function operatorConfigRules(): TSchema[] {
     .map((operator) => ({
       if: { properties: { operator: { const: operator.name } }, required: ['operator'] },
       // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
-      then: {
-        properties: {
-          config: Type.Partial(operator.configSchema as TObject, {
-            description: operator.description,
-          }),
-        },
-      },
+      then: { properties: { config: partialConfigSchema(operator.name) } },
     })) as unknown as TSchema[];
 }
 
+/**
+ * The config schema of operator `name` with every field optional (a template or a
+ * defaults layer may supply the rest), as plain JSON Schema; undefined for an unknown
+ * operator.
+ */
+export function partialConfigSchema(name: string): Record<string, unknown> | undefined {
+  const operator = getOperator(name);
+  if (operator === undefined) return undefined;
+  return JSON.parse(
+    JSON.stringify(
+      Type.Partial(operator.configSchema as TObject, { description: operator.description }),
+    ),
+  ) as Record<string, unknown>;
+}
+
 /** A task (or a template, which is a partial task). */
-function taskSchema(): TObject {
+function taskSchema(operatorConfigs: boolean): TObject {
   return Type.Object(taskFields, {
     additionalProperties: false,
-    allOf: operatorConfigRules(),
+    ...(operatorConfigs ? { allOf: operatorConfigRules() } : {}),
     description: 'A task: an operator with its config, settings and dependencies.',
   });
 }
@@ -337,8 +346,14 @@ export function fieldDescription(key: string, operator?: string): string | undef
  * The JSON Schema of YAML pipeline files (and of `defaults.yaml` files, which are
  * pipeline files without `dags`), built from the operators registered now. A plain
  * object (no TypeBox symbols), ready for ajv and for `JSON.stringify`.
+ *
+ * `operatorConfigs: false` leaves out the operators' config schemas (the loader checks
+ * each config with its operator's schema on its own, compiled only for the operators in
+ * use: compiling them all into one validator costs more than checking 1,000 files).
  */
-export function pipelineJsonSchema(): Record<string, unknown> {
+export function pipelineJsonSchema(
+  options: { operatorConfigs?: boolean } = {},
+): Record<string, unknown> {
   const root = Type.Object(
     {
       ...sharedTopLevel,
@@ -362,7 +377,7 @@ export function pipelineJsonSchema(): Record<string, unknown> {
       dag: dagSchema,
       environment: environmentSchema,
       group: groupSchema,
-      task: taskSchema(),
+      task: taskSchema(options.operatorConfigs ?? true),
     },
   };
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
