@@ -59,7 +59,9 @@ export function installAccessHooks(app: FastifyInstance, auth: Auth): void {
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
-    if (!request.url.startsWith('/api/')) return; // health and the UI's static files
+    // The matched route decides, not the raw URL: `/%61pi/v1/dags` routes to `/api/v1/dags`.
+    const path = request.routeOptions.url ?? request.url;
+    if (!path.startsWith('/api/') && !request.url.startsWith('/api/')) return; // health, UI files
     if (config.capability === 'public') return;
     request.principal = await authenticate(request, auth);
     if (!request.principal) {

@@ -54,6 +54,20 @@ describe('access control on every route', () => {
     expect((await h.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
 
+  it('cannot be bypassed by spelling the path differently', async () => {
+    for (const url of [
+      '/%61pi/v1/dags',
+      '/api/v1/%64ags',
+      '/api/v1/dags/',
+      '/api/v1/dags?x=/health',
+      '/api//v1/dags',
+    ]) {
+      const response = await h.app.inject({ method: 'GET', url });
+      expect([401, 404], url).toContain(response.statusCode);
+      expect(response.body, url).not.toContain('shop');
+    }
+  });
+
   it('answers 401 to a wrong or revoked token and to a forged session cookie', async () => {
     const wrong = await h.app.inject({
       method: 'GET',
