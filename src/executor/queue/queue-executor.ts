@@ -201,7 +201,12 @@ export class QueueExecutor implements Executor {
     if (this.phase !== 'new') return;
     this.phase = 'started';
     const url = this.options.redisUrl;
-    this.redis = await openRedis(url, { name: `updraft-executor-${this.owner}` });
+    // No command of this connection blocks (BullMQ's Queue does not), so one without an
+    // answer for 30 s fails instead of holding the tick or a submit forever.
+    this.redis = await openRedis(url, {
+      name: `updraft-executor-${this.owner}`,
+      commandTimeoutMs: 30_000,
+    });
     try {
       await assertNoEviction(this.redis, url);
       // A blocking read that never answers (a half-open connection) fails and is retried.
