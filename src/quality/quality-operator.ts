@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Json } from '../core/dag-spec.ts';
 import { TaskFailure } from '../core/errors.ts';
 import { DuckDbSession, readParquetSql } from '../data/duckdb-session.ts';
+import { parseRef } from '../data/names.ts';
 import { withScratch } from '../data/scratch.ts';
 import { createInputViews, datasetsRootOf, inputFolder, pinnedInput } from '../data/task-inputs.ts';
 import type { Operator } from '../operators/operator.ts';
@@ -58,7 +59,13 @@ export const qualityOperator: Operator<QualityConfig> = {
       try {
         const what = `task '${ctx.taskId}'`;
         await session.run(`set TimeZone = 'UTC'`, what);
-        await createInputViews(ctx, session);
+        // One view per inlet, named after its dataset (named explicitly: the quality
+        // context is in `inputs` too).
+        await createInputViews(
+          ctx,
+          session,
+          Object.fromEntries(inlets.map((r) => [parseRef(r).name, r])),
+        );
         await session.run(
           `create or replace view ${DATA_VIEW} as select * from ${readParquetSql(inputFolder(ctx, input))}`,
           `${what} reading dataset '${input.dataset}' v${input.version}`,

@@ -53,16 +53,22 @@ export interface TaskRun {
   outcome: AttemptOutcome;
   task: TaskSpec;
   updatedDatasets: string[];
+  /** The commit kept the effects but failed the attempt with this message. */
+  commitFailure?: string;
 }
 
 /** A harness on a fresh store of `backend`. */
-export async function openDataHarness(backend: StoreBackend): Promise<DataHarness> {
+export async function openDataHarness(
+  backend: StoreBackend,
+  options: { wrapHooks?: (hooks: AttemptHooks, home: string) => AttemptHooks } = {},
+): Promise<DataHarness> {
   const test = await backend.open();
   const datasetsRoot = datasetsRootForHome(test.home);
   const storage = new LocalDatasetStorage(datasetsRoot);
   const secrets = SecretBox.fromEnv({ UPDRAFT_SECRET_KEY: TEST_SECRET_KEY });
   const connectionsFile = path.join(test.home, 'connections.yaml');
-  const hooks = createDataHooks({ home: test.home, storage, secrets, connectionsFile });
+  const dataHooks = createDataHooks({ home: test.home, storage, secrets, connectionsFile });
+  const hooks = options.wrapHooks?.(dataHooks, test.home) ?? dataHooks;
   const ops = new StoreDatasetOperations({
     store: test.store,
     storage,
@@ -134,13 +140,16 @@ export async function openDataHarness(backend: StoreBackend): Promise<DataHarnes
         abortGraceMs: 10_000,
       });
       let updatedDatasets: string[] = [];
+      let commitFailure: string | undefined;
       if (outcome.outcome === 'success' && outcome.effects && options.commit !== false) {
         const effects = outcome.effects;
-        updatedDatasets = (
-          await test.store.transaction((tx) => hooks.commitEffects(tx, target, effects))
-        ).updatedDatasets;
+        const committed = await test.store.transaction((tx) =>
+          hooks.commitEffects(tx, target, effects),
+        );
+        updatedDatasets = committed.updatedDatasets;
+        commitFailure = committed.failure;
       }
-      return { outcome, task, updatedDatasets };
+      return { outcome, task, updatedDatasets, commitFailure };
     },
   };
   return harness;
