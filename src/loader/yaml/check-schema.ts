@@ -18,13 +18,23 @@ export interface SchemaIssue {
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
-let documentValidator: ValidateFunction | undefined;
+let quickValidator: ValidateFunction | undefined;
+let fullValidator: ValidateFunction | undefined;
 const configValidators = new Map<string, ValidateFunction | undefined>();
 
-/** The validator of the document without operator configs (compiled once, on first use). */
-function documentSchema(): ValidateFunction {
-  documentValidator ??= ajv.compile(pipelineJsonSchema({ operatorConfigs: false }));
-  return documentValidator;
+/**
+ * Validates the document without operator configs. A quick validator (first error only,
+ * half the compile time) runs first; the one that reports every error with its context
+ * is compiled only when a file has errors.
+ */
+function validateDocument(value: YamlValue): ErrorObject[] {
+  quickValidator ??= new Ajv2020({ strict: false }).compile(
+    pipelineJsonSchema({ operatorConfigs: false }),
+  );
+  if (quickValidator(value)) return [];
+  fullValidator ??= ajv.compile(pipelineJsonSchema({ operatorConfigs: false }));
+  fullValidator(value);
+  return fullValidator.errors ?? [];
 }
 
 /** The validator of operator `name`'s (partial) config, compiled on first use. */
@@ -59,8 +69,7 @@ const SYNONYMS: Record<string, string> = {
  */
 export function checkSchema(value: YamlValue, file: string): SchemaIssue[] {
   const found = new Findings(value, file);
-  const validate = documentSchema();
-  if (!validate(value)) found.add(validate.errors ?? [], []);
+  found.add(validateDocument(value), []);
   for (const { path, task } of tasksIn(value)) {
     if (typeof task.operator !== 'string' || !isYamlMap(task.config)) continue;
     const validateConfig = configSchema(task.operator);
