@@ -137,3 +137,20 @@ describe('hostile YAML', () => {
     expect(good?.dags.map((d) => d.spec.dagId)).toEqual(['good']);
   });
 });
+
+describe('broken templates and references', () => {
+  it('locates a template that extends itself at its extends', async () => {
+    const result = await loadOne(
+      'templates:\n  loop:\n    operator: shell\n    extends: loop\ndags:\n  d:\n    tasks:\n      t: { extends: loop }\n',
+    );
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        line: 4,
+        column: 14,
+        field: 'templates.loop.extends',
+        message: "template 'loop' extends itself",
+      }),
+    ]);
+    expect(result.dags).toEqual([]);
+  });
+});
