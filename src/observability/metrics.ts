@@ -21,7 +21,7 @@
  * | `updraft_import_errors` | gauge | |
  * | `updraft_pool_slots`, `updraft_pool_used_slots` | gauge | `pool` |
  * | `updraft_dataset_versions_written_total` | counter | `dataset` |
- * | `updraft_dataset_versions_failed_checks_total` (blocking quality checks failed) | counter | `dataset` |
+ * | `updraft_quality_checks_failed_total` (results `warn` or `error`) | counter | `dataset`, `severity` |
  * | `updraft_notifications_total` | counter | `notifier`, `outcome` |
  *
  * plus prom-client's default `process_*` and `nodejs_*` metrics.
@@ -30,6 +30,7 @@ import { sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { dataDb } from '../data/schema.ts';
 import type { DeliveryOutcome } from '../notify/alert-dispatcher.ts';
+import { qualityDb } from '../quality/quality-store.ts';
 import type { SchedulerEvent } from '../scheduler/scheduler-events.ts';
 import type { Store } from '../store/store.ts';
 
@@ -284,38 +285,51 @@ export class UpdraftMetrics {
     this.datasetCounter(
       'updraft_dataset_versions_written_total',
       'Dataset versions committed.',
-      false,
+      async () =>
+        (
+          await dataDb(db)
+            .selectFrom('dataset_versions')
+            .select(['dataset', sql<number>`count(*)::int`.as('n')])
+            .groupBy('dataset')
+            .execute()
+        ).map((r) => ({ labels: { dataset: r.dataset }, total: r.n })),
     );
     this.datasetCounter(
-      'updraft_dataset_versions_failed_checks_total',
-      'Dataset versions whose blocking quality checks failed.',
-      true,
+      'updraft_quality_checks_failed_total',
+      'Quality check results that failed, by the severity they failed with (warn or error).',
+      async () =>
+        (
+          await qualityDb(db)
+            .selectFrom('quality_results')
+            .select(['dataset', 'status', sql<number>`count(*)::int`.as('n')])
+            .where('status', 'in', ['warn', 'error'])
+            .groupBy(['dataset', 'status'])
+            .execute()
+        ).map((r) => ({ labels: { dataset: r.dataset, severity: r.status }, total: r.n })),
     );
   }
 
   /**
-   * A counter per dataset that follows a count of `dataset_versions` rows (rows are kept
-   * when vacuum deletes files, so the count only grows).
+   * A counter that follows totals counted in the store (rows are kept, so the totals only
+   * grow): each scrape adds what was counted since the last.
    */
-  private datasetCounter(name: string, help: string, failedOnly: boolean): void {
-    const db = this.store.db;
+  private datasetCounter(
+    name: string,
+    help: string,
+    totals: () => Promise<{ labels: Record<string, string>; total: number }[]>,
+  ): void {
     const seen = this.seen;
     new Counter({
       name,
       help,
-      labelNames: ['dataset'],
+      labelNames: ['dataset', 'severity'],
       registers: [this.registry],
       async collect() {
-        let q = dataDb(db)
-          .selectFrom('dataset_versions')
-          .select(['dataset', sql<number>`count(*)::int`.as('n')])
-          .groupBy('dataset');
-        if (failedOnly) q = q.where('blocking_checks_passed', '=', false);
-        for (const r of await q.execute()) {
-          const key = `${name}\u0000${r.dataset}`;
+        for (const { labels, total } of await totals()) {
+          const key = `${name}\u0000${JSON.stringify(labels)}`;
           const before = seen.get(key) ?? 0;
-          this.inc({ dataset: r.dataset }, Math.max(0, r.n - before));
-          seen.set(key, Math.max(before, r.n));
+          this.inc(labels, Math.max(0, total - before));
+          seen.set(key, Math.max(before, total));
         }
       },
     });

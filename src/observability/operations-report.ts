@@ -2,7 +2,7 @@
  * The weekly operations report a data platform lead sends, from the store: per DAG and
  * overall — runs, success rate, mean time to recover (from a failed run to the next
  * successful one), deadline misses, the daily trend of run durations, rows written to
- * datasets and dataset versions that failed their blocking quality checks.
+ * datasets and quality check results that failed (warn or error).
  *
  * `buildOperationsReport` returns plain data (for the API and the UI's Reports page);
  * `reportMarkdown` and `reportHtml` render it (for `updraft report`).
@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { humanDuration } from '../cli/output.ts';
 import { dataDb } from '../data/schema.ts';
 import { alertingDb } from '../notify/deadline-misses.ts';
+import { qualityDb } from '../quality/quality-store.ts';
 import type { Db } from '../store/store.ts';
 import { escapeHtml } from './escape-html.ts';
 
@@ -32,7 +33,7 @@ export interface ReportFigures {
   /** Per UTC day with finished runs: how many and their mean duration. */
   durationTrend: { day: string; runs: number; meanDurationMs: number }[];
   rowsWritten: number;
-  /** Dataset versions whose blocking quality checks failed. */
+  /** Quality check results that failed (status `warn` or `error`). */
   qualityFailures: number;
 }
 
@@ -75,22 +76,28 @@ export async function buildOperationsReport(
     .execute();
   const versions = await dataDb(db)
     .selectFrom('dataset_versions')
-    .select([
-      'dag_id',
-      sql<number>`coalesce(sum(row_count), 0)::float8`.as('rows'),
-      sql<number>`count(*) filter (where blocking_checks_passed = false)::int`.as('failed'),
-    ])
+    .select(['dag_id', sql<number>`coalesce(sum(row_count), 0)::float8`.as('rows')])
     .where('created_at', '>=', since)
     .where('created_at', '<', until)
     .where('dag_id', 'is not', null)
     .groupBy('dag_id')
     .execute();
 
+  const qualityFailures = await qualityDb(db)
+    .selectFrom('quality_results')
+    .select(['dag_id', sql<number>`count(*)::int`.as('n')])
+    .where('status', 'in', ['warn', 'error'])
+    .where('checked_at', '>=', since)
+    .where('checked_at', '<', until)
+    .groupBy('dag_id')
+    .execute();
   const dagIds = new Set<string>([
     ...runs.map((r) => r.dag_id),
     ...misses.map((m) => m.dag_id),
     ...versions.flatMap((v) => (v.dag_id === null ? [] : [v.dag_id])),
+    ...qualityFailures.map((q) => q.dag_id),
   ]);
+  const qualityBy = new Map(qualityFailures.map((q) => [q.dag_id, q.n]));
   const missesBy = new Map(misses.map((m) => [m.dag_id, m.n]));
   const versionsBy = new Map(versions.map((v) => [v.dag_id, v]));
   const dags = [...dagIds].sort().map((dagId) =>
@@ -99,7 +106,7 @@ export async function buildOperationsReport(
       runs.filter((r) => r.dag_id === dagId),
       missesBy.get(dagId) ?? 0,
       Number(versionsBy.get(dagId)?.rows ?? 0),
-      versionsBy.get(dagId)?.failed ?? 0,
+      qualityBy.get(dagId) ?? 0,
     ),
   );
   const overall = figures(

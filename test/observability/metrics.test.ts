@@ -4,6 +4,7 @@
  * executor metrics after a run; a bearer token can be required.
  */
 import { spawnSync } from 'node:child_process';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
@@ -42,6 +43,16 @@ for (const backend of STORE_BACKENDS) {
         metrics: rt.runtime.metrics,
       });
       const runtime = rt.runtime;
+      const db = runtime.store.db;
+      await sql`insert into datasets (name) values ('orders')`.execute(db);
+      await sql`insert into dataset_versions (dataset, version, path, manifest, row_count, bytes, file_count, dag_id)
+        values ('orders', 1, 'orders/v1', '{}', 10, 10, 1, 'measured')`.execute(db);
+      await sql`insert into quality_results (dataset, version, dag_id, run_id, task_id, try_number, check_id, check_type,
+          severity, blocking, status, message, checked_at)
+        values ('orders', 1, 'measured', 'r1', 'a', 1, 'c1', 'not_null', 'error', true, 'error', 'nulls', now()),
+               ('orders', 1, 'measured', 'r1', 'a', 1, 'c2', 'not_null', 'error', true, 'pass', 'ok', now())`.execute(
+        db,
+      );
       // The run's duration is observed in the background after run_finished.
       const text = await rt.waitFor(async () => {
         const body = (await app.inject('/metrics')).body;
@@ -69,12 +80,21 @@ for (const backend of STORE_BACKENDS) {
         'updraft_pool_used_slots{pool="default_pool"} 0',
         'updraft_import_errors 0',
         'updraft_task_instances{state="running"} 0',
+        'updraft_dataset_versions_written_total{dataset="orders"} 1',
+        'updraft_quality_checks_failed_total{dataset="orders",severity="error"} 1',
       ]) {
         expect(text).toContain(line);
       }
       expect(text).toMatch(/updraft_scheduler_loop_duration_seconds_count \d+/);
       expect(text).toMatch(/updraft_scheduler_heartbeat_timestamp_seconds \d+/);
       expect(text).toContain('process_cpu_seconds_total');
+
+      // Counters follow the store: a new version counts at the next scrape.
+      await sql`insert into dataset_versions (dataset, version, path, manifest, row_count, bytes, file_count, dag_id)
+        values ('orders', 2, 'orders/v2', '{}', 10, 10, 1, 'measured')`.execute(db);
+      expect((await app.inject('/metrics')).body).toContain(
+        'updraft_dataset_versions_written_total{dataset="orders"} 2',
+      );
 
       const health = JSON.parse((await app.inject('/health')).body) as Record<string, unknown>;
       expect(health.executor).toEqual({ name: 'local', slots: 2, inFlight: 0 });

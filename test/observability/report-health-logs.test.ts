@@ -66,9 +66,16 @@ for (const backend of STORE_BACKENDS) {
         new Date(),
       );
       await sql`insert into datasets (name) values ('orders')`.execute(db);
-      await sql`insert into dataset_versions (dataset, version, path, manifest, row_count, bytes, file_count, dag_id, blocking_checks_passed)
-        values ('orders', 1, 'orders/v1', '{}', 1200, 10, 1, 'ops', true),
-               ('orders', 2, 'orders/v2', '{}', 34, 10, 1, 'ops', false)`.execute(db);
+      await sql`insert into dataset_versions (dataset, version, path, manifest, row_count, bytes, file_count, dag_id)
+        values ('orders', 1, 'orders/v1', '{}', 1200, 10, 1, 'ops'),
+               ('orders', 2, 'orders/v2', '{}', 34, 10, 1, 'ops')`.execute(db);
+      await sql`insert into quality_results (dataset, version, dag_id, run_id, task_id, try_number, check_id, check_type,
+          severity, blocking, status, message, checked_at)
+        values ('orders', 2, 'ops', 'r3', 'work', 1, 'not_null_id', 'not_null', 'error', true, 'error', 'nulls', now()),
+               ('orders', 2, 'ops', 'r3', 'work', 1, 'rows', 'row_count', 'warn', false, 'warn', 'few rows', now()),
+               ('orders', 1, 'ops', 'r2', 'work', 1, 'not_null_id', 'not_null', 'error', true, 'pass', 'ok', now())`.execute(
+        db,
+      );
 
       const report = await ops.operationsReport({
         since: new Date(Date.now() - 3_600_000).toISOString(),
@@ -92,7 +99,7 @@ for (const backend of STORE_BACKENDS) {
         meanTimeToRecoverMs: mttr,
         deadlineMisses: 1,
         rowsWritten: 1234,
-        qualityFailures: 1,
+        qualityFailures: 2,
       });
       expect(report.dags[0]?.durationTrend).toEqual([
         { day: new Date().toISOString().slice(0, 10), runs: 5, meanDurationMs: expect.any(Number) },
