@@ -261,6 +261,24 @@ export class QueueWorker {
       return;
     }
     this.byDispatch.set(data.dispatch, held);
+    if (this.byAttempt.has(attemptKeyString(key))) {
+      // An older dispatch of this attempt still runs here (it was revoked): the pool
+      // runs one attempt key once, so this dispatch ends at once and is retried.
+      this.report(held, {
+        type: 'finished',
+        outcome: {
+          outcome: 'failed',
+          exitReason: 'worker_lost',
+          error: {
+            message: `worker ${this.workerId} still runs an older dispatch of this attempt`,
+            name: 'WorkerLost',
+          },
+        },
+      });
+      this.release(held);
+      await finished;
+      return;
+    }
     this.byAttempt.set(attemptKeyString(key), held);
     if (pickup === 'cancel') {
       this.report(held, {
@@ -303,7 +321,7 @@ export class QueueWorker {
       case 'finished': {
         const { type: _type, key: _key, at: _at, ...outcome } = event;
         const reported = this.asReported(outcome);
-        held.chain = held.chain.then(async () => {
+        this.inOrder(held, async () => {
           // The last lines ride with `finished` when they fit in one report.
           const pieces = await held.tail.read(true);
           const last = pieces.pop();
@@ -335,12 +353,25 @@ export class QueueWorker {
 
   /** Forgets a dispatch once its last report is out, then ends its BullMQ job. */
   private release(held: Held): void {
-    held.chain = held.chain.then(async () => {
+    this.inOrder(held, async () => {
       this.byDispatch.delete(held.job.dispatch);
-      this.byAttempt.delete(attemptKeyString(held.key));
+      const id = attemptKeyString(held.key);
+      if (this.byAttempt.get(id) === held) this.byAttempt.delete(id);
       await held.tail.remove().catch(() => {});
       held.done();
     });
+  }
+
+  /**
+   * Runs `step` after the dispatch's earlier steps. A step that fails is logged and the
+   * next ones still run, so the dispatch is always released.
+   */
+  private inOrder(held: Held, step: () => Promise<void>): void {
+    held.chain = held.chain
+      .then(step)
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, attempt: attemptKeyString(held.key) }, 'reporting failed'),
+      );
   }
 
   private onCancel(dispatch: string): void {
@@ -363,13 +394,13 @@ export class QueueWorker {
   }
 
   private shipLog(held: Held): void {
-    held.chain = held.chain.then(async () => {
+    this.inOrder(held, async () => {
       for (const text of await held.tail.read()) await this.send(held, { type: 'log', text });
     });
   }
 
   private report(held: Held, report: Report): void {
-    held.chain = held.chain.then(() => this.send(held, report));
+    this.inOrder(held, () => this.send(held, report));
   }
 
   private async send(held: Held, report: Report): Promise<void> {
