@@ -23,6 +23,7 @@ import type { SpecIssue } from '../../core/errors.ts';
 import { listOperators } from '../../operators/registry.ts';
 import { validateDagSpec } from '../validate-spec.ts';
 import { DagLocator } from './dag-locator.ts';
+import type { DagDoc, TaskDoc } from './document-schema.ts';
 import { expandedIds, MAX_EXPANDED_TASKS, substitute } from './expand.ts';
 import { omitKeys } from './merge.ts';
 import type { TemplateResolver } from './templates.ts';
@@ -70,7 +71,8 @@ export interface CompileContext {
   templates: TemplateResolver;
 }
 
-const DAG_OPTION_KEYS = [
+/** DAG fields passed to `dag()` as they are (typed: the schema and the options agree). */
+const DAG_OPTION_KEYS: readonly (keyof DagDoc & keyof DagOptions)[] = [
   'description',
   'owner',
   'tags',
@@ -85,9 +87,10 @@ const DAG_OPTION_KEYS = [
   'params',
   'pausedOnCreation',
   'doc',
-] as const;
+];
 
-const TASK_SETTING_KEYS = [
+/** Task fields passed to the builder as they are. */
+const TASK_OPTION_KEYS: readonly (keyof TaskDoc & keyof TaskOptions)[] = [
   'retries',
   'retryDelay',
   'retryExponentialBackoff',
@@ -99,7 +102,10 @@ const TASK_SETTING_KEYS = [
   'priorityWeight',
   'weightRule',
   'queue',
-] as const;
+  'doc',
+  'inlets',
+  'outlets',
+];
 
 /** Compiles DAG `dagId` (merged document `doc`, written at `path`). */
 export function compileDag(
@@ -374,21 +380,11 @@ function groupOptions(doc: YamlMap): GroupOptions {
 }
 
 function taskOptions(doc: YamlMap, rewrite: (ids: YamlValue | undefined) => string[]): TaskOptions {
-  const options = pick(doc, [
-    ...TASK_SETTING_KEYS,
-    'doc',
-    'inlets',
-    'outlets',
-  ] as const) as TaskOptions;
+  const options = pick(doc, TASK_OPTION_KEYS) as TaskOptions;
   if (doc.upstream !== undefined) options.upstream = rewrite(doc.upstream);
-  if (isYamlMap(doc.mapOver)) {
-    const { upstream, path, maxItems } = doc.mapOver;
-    options.mapOver = {
-      upstream: String(upstream),
-      ...(typeof path === 'string' ? { path } : {}),
-      ...(typeof maxItems === 'number' ? { maxItems } : {}),
-    };
-  }
+  // The document passed the schema: `mapOver` has its shape.
+  const mapOver = (doc as TaskDoc).mapOver;
+  if (mapOver !== undefined) options.mapOver = { ...mapOver };
   return options;
 }
 

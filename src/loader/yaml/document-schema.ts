@@ -78,12 +78,12 @@ const taskSettings = {
   ),
 };
 
-export const TaskDefaultsDoc = Type.Object(taskSettings, {
+const TaskDefaultsDoc = Type.Object(taskSettings, {
   additionalProperties: false,
   description: 'Settings for every task in scope that does not set them itself.',
 });
 
-export const MapOverDoc = Type.Object(
+const MapOverDoc = Type.Object(
   {
     upstream: Type.String({
       minLength: 1,
@@ -110,7 +110,7 @@ export const MapOverDoc = Type.Object(
   },
 );
 
-export const ExpandDoc = Type.Object(
+const ExpandDoc = Type.Object(
   {
     items: Type.Optional(
       Type.Array(Type.Unknown(), {
@@ -307,12 +307,10 @@ const sharedTopLevel = {
   defaults: Type.Optional(DAG_REF),
 };
 
-/** Types of the parts of a YAML pipeline document. */
+/** Types of the parts of a YAML pipeline document (the compiler's view of them). */
 export type TaskDoc = Static<typeof taskFieldsObject>;
 const taskFieldsObject = Type.Object(taskFields);
-export type TaskDefaultsDoc = Static<typeof TaskDefaultsDoc>;
-export type MapOverDoc = Static<typeof MapOverDoc>;
-export type ExpandDoc = Static<typeof ExpandDoc>;
+type TaskDefaultsDoc = Static<typeof TaskDefaultsDoc>;
 export interface GroupDoc {
   tooltip?: string;
   upstream?: string[];
