@@ -65,7 +65,7 @@ for (const backend of STORE_BACKENDS) {
         ['not_null.id', 'pass', 1],
         ['range.amount', 'pass', 1],
       ]);
-      const version = await h.ops.showVersion('orders', 1);
+      const version = await h.ops.showVersion('orders@v1');
       expect(version.blockingChecksPassed).toBe(true);
       expect(version.manifest.quality?.counts).toEqual({ pass: 3, warn: 0, error: 0, skipped: 0 });
       const file = JSON.parse(readFileSync(path.join(version.location, 'manifest.json'), 'utf8'));
@@ -88,7 +88,7 @@ for (const backend of STORE_BACKENDS) {
         ['not_null.id', 'pass', 0],
         ['range.amount', 'error', 3],
       ]);
-      expect((await h.ops.showVersion('orders', 2)).blockingChecksPassed).toBe(false);
+      expect((await h.ops.showVersion('orders@v2')).blockingChecksPassed).toBe(false);
       await expect(h.ops.promote('orders', 2, 'prod', { actor: op })).rejects.toThrow(
         'its blocking quality checks failed',
       );
@@ -134,7 +134,7 @@ for (const backend of STORE_BACKENDS) {
       expect(
         (await quality.latestResults('orders', 2)).find((r) => r.checkId === 'range.amount'),
       ).toMatchObject({ status: 'error', quarantined: true });
-      expect((await h.ops.showVersion('orders', 2)).blockingChecksPassed).toBe(false);
+      expect((await h.ops.showVersion('orders@v2')).blockingChecksPassed).toBe(false);
     });
 
     it('a blocking dataset-level failure withholds the clean output but keeps the quarantine', async () => {
