@@ -133,7 +133,24 @@ export class DeadlineMonitor {
   /** Plans the deadlines of queued/running runs (all, or one) not planned yet. */
   private async scan(only: { dagId: string; runId: string } | null): Promise<void> {
     const db = this.options.store.db;
-    let q = db
+    // First the ids (cheap), then the specs of the runs not planned yet.
+    let active = db
+      .selectFrom('dag_runs')
+      .select(['id', 'dag_id', 'run_id'])
+      .where('state', 'in', ['queued', 'running']);
+    if (only) active = active.where('dag_id', '=', only.dagId).where('run_id', '=', only.runId);
+    const ids = await active.execute();
+    if (!only) {
+      // Runs that ended without an event here (marked by hand, another scheduler).
+      const live = new Set(ids.map((r) => runKey(r.dag_id, r.run_id)));
+      for (const key of this.planned) if (!live.has(key)) this.planned.delete(key);
+    }
+    const unplanned = ids.filter((r) => !this.planned.has(runKey(r.dag_id, r.run_id)));
+    if (unplanned.length === 0) {
+      await this.checkDue();
+      return;
+    }
+    const q = db
       .selectFrom('dag_runs as r')
       .innerJoin('dag_versions as v', (j) =>
         j.onRef('v.dag_id', '=', 'r.dag_id').onRef('v.version_hash', '=', 'r.version_hash'),
@@ -148,11 +165,13 @@ export class DeadlineMonitor {
         'r.started_at',
         'v.spec',
       ])
-      .where('r.state', 'in', ['queued', 'running']);
-    if (only) q = q.where('r.dag_id', '=', only.dagId).where('r.run_id', '=', only.runId);
+      .where(
+        'r.id',
+        'in',
+        unplanned.map((r) => r.id),
+      );
     for (const run of await q.execute()) {
       const key = runKey(run.dag_id, run.run_id);
-      if (this.planned.has(key)) continue;
       const startedAt = run.started_at ? new Date(run.started_at).getTime() : null;
       const logicalPoint = new Date(
         run.run_type === 'scheduled' ? run.data_interval_end : run.logical_date,
