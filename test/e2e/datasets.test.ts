@@ -12,6 +12,7 @@ import { StoreOperations } from '../../src/ops/store-operations.ts';
 import { type HttpServer, startHttpServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import { type DataHarness, openDataHarness } from '../data/support.ts';
+import { seedDatasetVersions } from '../server/support.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import { type Browser, launchChromium } from './browser.ts';
 
@@ -26,18 +27,13 @@ describe('dataset pages in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     h = await openDataHarness(STORE_BACKENDS[0]!);
-    const run = { runPk: await h.createRun('orders_etl', 'r1'), dagId: 'orders_etl', runId: 'r1' };
-    for (let i = 1; i <= 3; i++) {
-      const { outcome } = await h.runTask(run, {
-        taskId: 'snapshot_orders',
-        operator: 'duckdb',
-        config: {
-          query: `select range as order_id, range * ${i} as amount from range(${i * 100})`,
-          output: 'orders',
-        },
-      });
-      expect(outcome.error?.message).toBeUndefined();
-    }
+    await seedDatasetVersions(h, {
+      dagId: 'orders_etl',
+      taskId: 'snapshot_orders',
+      dataset: 'orders',
+      count: 3,
+      rowsEach: 100,
+    });
     const auth = createAuth(h.store, systemClock);
     await auth.users.create('olga', 'op', 'olga password 1');
     http = await startHttpServer({
@@ -71,7 +67,7 @@ describe('dataset pages in Chromium', () => {
     await page.getByRole('link', { name: 'orders', exact: true }).click();
     await page
       .getByRole('complementary', { name: 'version manifest' })
-      .getByText('order_id')
+      .getByText('amount')
       .waitFor();
     await page.getByRole('link', { name: 'v2' }).click();
     await page.getByRole('heading', { name: 'orders v2' }).waitFor();

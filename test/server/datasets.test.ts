@@ -11,7 +11,7 @@ import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import { type DataHarness, openDataHarness } from '../data/support.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
-import { PASSWORD } from './support.ts';
+import { PASSWORD, seedDatasetVersions } from './support.ts';
 
 for (const backend of STORE_BACKENDS) {
   describe(`dataset routes on ${backend.name}`, () => {
@@ -28,18 +28,13 @@ for (const backend of STORE_BACKENDS) {
 
     beforeAll(async () => {
       h = await openDataHarness(backend);
-      const run = { runPk: await h.createRun('seed', 's1'), dagId: 'seed', runId: 's1' };
-      for (let i = 1; i <= 3; i++) {
-        const { outcome } = await h.runTask(run, {
-          taskId: 'write',
-          operator: 'duckdb',
-          config: {
-            query: `select range as id, ${i} as gen from range(${i * 10})`,
-            output: 'sales',
-          },
-        });
-        expect(outcome.error?.message).toBeUndefined();
-      }
+      await seedDatasetVersions(h, {
+        dagId: 'seed',
+        taskId: 'write',
+        dataset: 'sales',
+        count: 3,
+        rowsEach: 10,
+      });
       const auth = createAuth(h.store, systemClock);
       for (const role of ROLES) {
         await auth.users.create(role, role, PASSWORD);
@@ -73,7 +68,7 @@ for (const backend of STORE_BACKENDS) {
       expect(versions[0]).not.toHaveProperty('location');
       const v2 = (await as('viewer', 'GET', '/api/v1/datasets/sales/versions/2')).json();
       expect(v2.manifest).toMatchObject({ dataset: 'sales', version: 2, rowCount: 20 });
-      expect(v2.manifest.schema.map((c: { name: string }) => c.name)).toEqual(['id', 'gen']);
+      expect(v2.manifest.schema.map((c: { name: string }) => c.name)).toEqual(['id', 'amount']);
       const lineage = (await as('viewer', 'GET', '/api/v1/datasets/sales/lineage')).json();
       expect(lineage).toMatchObject({ dataset: 'sales' });
       expect(lineage.edges).toContainEqual(

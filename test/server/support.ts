@@ -9,6 +9,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
+import type { DataHarness } from '../data/support.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import type { StoreBackend } from '../support/stores.ts';
 
@@ -109,4 +110,27 @@ export async function login(
     csrf: (response.json() as { csrfToken?: string }).csrfToken ?? '',
     response,
   };
+}
+
+/**
+ * Writes `count` versions of `dataset` through the real data layer (a DuckDB task of
+ * `dagId` run `r1`): version n has n × `rowsEach` rows.
+ */
+export async function seedDatasetVersions(
+  h: DataHarness,
+  options: { dagId: string; taskId: string; dataset: string; count: number; rowsEach: number },
+): Promise<void> {
+  const run = { runPk: await h.createRun(options.dagId, 'r1'), dagId: options.dagId, runId: 'r1' };
+  for (let i = 1; i <= options.count; i++) {
+    const { outcome } = await h.runTask(run, {
+      taskId: options.taskId,
+      operator: 'duckdb',
+      config: {
+        query: `select range as id, range * ${i} as amount from range(${i * options.rowsEach})`,
+        output: options.dataset,
+      },
+    });
+    if (outcome.error)
+      throw new Error(`seeding ${options.dataset} failed: ${outcome.error.message}`);
+  }
 }

@@ -2,6 +2,17 @@
  * The REST API client of the UI: same-origin fetch with the session cookie, the CSRF
  * token on changes, and errors as `ApiError` (status, code, field, message).
  */
+import type { ApiTokenInfo } from '../../src/auth/api-tokens.ts';
+import type { AuditRecord } from '../../src/auth/audit-log.ts';
+import type { Capability, Role } from '../../src/auth/roles.ts';
+import type { UserInfo } from '../../src/auth/users.ts';
+import type {
+  AliasEvent,
+  DatasetSummary,
+  VersionDetail as FullVersionDetail,
+  VersionSummary as FullVersionSummary,
+} from '../../src/data/dataset-operations.ts';
+import type { LineageGraph as Lineage } from '../../src/data/lineage.ts';
 import type {
   AttemptInfo,
   BackfillInfo,
@@ -13,21 +24,32 @@ import type {
   RunSummary,
   TaskInstanceDetail,
 } from '../../src/ops/operations.ts';
+import type { GridData as Grid } from '../../src/store/queries/grid.ts';
+
+/** Versions as the API sends them: without the server's folder. */
+export type VersionSummary = Omit<FullVersionSummary, 'location'>;
+export type VersionDetail = Omit<FullVersionDetail, 'location'>;
 
 export type {
+  AliasEvent,
+  ApiTokenInfo,
   AttemptInfo,
+  AuditRecord,
   BackfillInfo,
+  Capability,
   DagDetail,
   DagSummary,
+  DatasetSummary,
+  Grid,
   ImportErrorInfo,
+  Lineage,
   PoolInfo,
+  Role,
   RunDetail,
   RunSummary,
   TaskInstanceDetail,
+  UserInfo,
 };
-
-export type Role = 'viewer' | 'user' | 'op' | 'admin';
-export type Capability = 'self' | 'read' | 'operate' | 'configure' | 'administer';
 
 export interface Me {
   username: string;
@@ -35,20 +57,6 @@ export interface Me {
   via: 'session' | 'token';
   capabilities: Capability[];
   csrfToken?: string;
-}
-
-export interface Grid {
-  dagId: string;
-  tasks: { taskId: string; group: string | null; operator: string }[];
-  runs: {
-    runId: string;
-    runType: string;
-    state: string;
-    logicalDate: string;
-    startedAt: string | null;
-    endedAt: string | null;
-  }[];
-  states: string[][];
 }
 
 export interface DagSource {
@@ -64,102 +72,6 @@ export interface LogChunk {
   offset: number;
   nextOffset: number;
   size: number;
-}
-
-export interface UserInfo {
-  username: string;
-  role: Role;
-  createdAt: string;
-  passwordChangedAt: string;
-}
-
-export interface ApiTokenInfo {
-  id: number;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-}
-
-export interface AuditRecord {
-  id: number;
-  at: string;
-  username: string | null;
-  via: string;
-  action: string;
-  target: string | null;
-  details: Record<string, unknown>;
-  ip: string | null;
-  userAgent: string | null;
-  outcome: string;
-}
-
-export interface DatasetSummary {
-  name: string;
-  description: string | null;
-  latestVersion: number | null;
-  versions: number;
-  aliases: Record<string, number>;
-  rows: number | null;
-  bytes: number | null;
-  updatedAt: string | null;
-}
-
-export interface VersionSummary {
-  dataset: string;
-  version: number;
-  rows: number;
-  bytes: number;
-  files: number;
-  aliases: string[];
-  producedBy: {
-    dagId: string | null;
-    runId: string | null;
-    taskId: string | null;
-    tryNumber: number | null;
-  };
-  blockingChecksPassed: boolean | null;
-  createdAt: string;
-  deletedAt: string | null;
-}
-
-export interface VersionDetail extends VersionSummary {
-  manifest: {
-    rowCount: number;
-    bytes: number;
-    files: { path: string; rows: number; bytes: number; sha256: string }[];
-    schema: { name: string; type: string; nullable: boolean }[];
-    dataInterval?: { start: string; end: string };
-    inputs?: { dataset: string; version: number }[];
-    code?: { gitCommit: string | null; codeHash: string; dagVersionHash: string | null };
-  };
-}
-
-export interface Lineage {
-  dataset: string;
-  edges: {
-    dagId: string;
-    taskId: string;
-    direction: 'read' | 'write';
-    dataset: string;
-    version: number | null;
-    runs: number;
-  }[];
-  upstream: string[];
-  downstream: string[];
-}
-
-export interface AliasEvent {
-  dataset: string;
-  alias: string;
-  fromVersion: number | null;
-  toVersion: number;
-  actor: string;
-  reason: string | null;
-  action: string;
-  actorRole: string | null;
-  at: string;
 }
 
 /** An error answer of the API. */

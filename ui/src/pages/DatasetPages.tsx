@@ -6,6 +6,7 @@ import dagre from '@dagrejs/dagre';
 import { useMemo, useState } from 'react';
 import { api, type Lineage, type Me } from '../api.ts';
 import { Confirm, ErrorNote } from '../components/common.tsx';
+import { ArrowMarker, Edge } from '../components/svg-edges.tsx';
 import { formatDate } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { href, navigate, type Route } from '../router.ts';
@@ -363,26 +364,9 @@ function LineageGraph({ lineage }: { lineage: Lineage }) {
         role="img"
         aria-label={`lineage of ${lineage.dataset}`}
       >
-        <defs>
-          <marker
-            id="lineage-arrow"
-            viewBox="0 0 10 10"
-            refX="10"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0,0 L10,5 L0,10 z" className="arrow" />
-          </marker>
-        </defs>
+        <ArrowMarker id="lineage-arrow" />
         {layout.edges.map((e) => (
-          <polyline
-            key={e.key}
-            className="edge"
-            points={e.points.map((p: { x: number; y: number }) => `${p.x},${p.y}`).join(' ')}
-            markerEnd="url(#lineage-arrow)"
-          />
+          <Edge key={e.key} points={e.points} markerId="lineage-arrow" />
         ))}
         {layout.nodes.map((n) => {
           const isDataset = n.id.startsWith('d:');

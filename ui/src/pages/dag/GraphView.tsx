@@ -6,6 +6,7 @@
 import dagre from '@dagrejs/dagre';
 import { useMemo, useState } from 'react';
 import type { DagDetail, RunDetail } from '../../api.ts';
+import { ArrowMarker, Edge } from '../../components/svg-edges.tsx';
 
 const NODE_W = 170;
 const NODE_H = 34;
@@ -62,19 +63,7 @@ export function GraphView({
         role="img"
         aria-label={`graph of ${dag.dagId}`}
       >
-        <defs>
-          <marker
-            id="arrow"
-            viewBox="0 0 10 10"
-            refX="10"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0,0 L10,5 L0,10 z" className="arrow" />
-          </marker>
-        </defs>
+        <ArrowMarker id="arrow" />
         {layout.clusters.map((c) => (
           <g key={c.id} className="cluster">
             <rect x={c.x} y={c.y} width={c.width} height={c.height} rx={8} />
@@ -93,12 +82,7 @@ export function GraphView({
           </g>
         ))}
         {layout.edges.map((e) => (
-          <polyline
-            key={`${e.from}->${e.to}`}
-            className="edge"
-            points={e.points.map((p) => `${p.x},${p.y}`).join(' ')}
-            markerEnd="url(#arrow)"
-          />
+          <Edge key={`${e.from}->${e.to}`} points={e.points} markerId="arrow" />
         ))}
         {layout.nodes.map((n) => {
           const state = stateOf(n.id, n.isGroup);
