@@ -26,6 +26,7 @@ export interface DuckDbOptions {
 /** One in-memory DuckDB database with one or more connections. */
 export class DuckDbSession {
   private readonly connections: DuckDBConnection[] = [];
+  private closed = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -97,12 +98,16 @@ export class DuckDbSession {
 
   /** Closes every connection and the database. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.signal?.removeEventListener('abort', this.interrupt);
     for (const connection of this.connections) connection.closeSync();
     this.instance.closeSync();
   }
 
-  private readonly interrupt = () => {
+  /** Interrupts whatever runs on any of the session's connections. */
+  readonly interrupt = () => {
+    if (this.closed) return;
     for (const connection of this.connections) connection.interrupt();
   };
 

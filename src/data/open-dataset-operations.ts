@@ -6,10 +6,13 @@
  * command says so and what to do.
  */
 import { UpdraftError } from '../core/errors.ts';
+import type { Store } from '../store/store.ts';
 import { createDatasetOperations, type DatasetOperations } from './dataset-operations.ts';
 
 export interface DatasetOperationsHandle {
   ops: DatasetOperations;
+  /** The open store (for other subsystems' operations on it, e.g. quality results). */
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function openDatasetOperations(options: {
     await store.migrate();
     return {
       ops: createDatasetOperations(store, options.home),
+      store,
       close: async () => {
         try {
           await store.close();

@@ -203,6 +203,36 @@ for (const backend of STORE_BACKENDS) {
         "task 'typo': SQL error on connection 'source': relation \"ordrs\" does not exist",
       );
 
+      // COPY fails half-way: the task fails with the database's message, no version.
+      const midway = await h.runTask(run, {
+        taskId: 'midway',
+        operator: 'extract',
+        config: {
+          connection: 'source',
+          query: 'select g, 1 / (g - 60000) as x from generate_series(1, 100000) g',
+          dataset: 'midway',
+        },
+      });
+      expect(midway.outcome.error?.message).toContain(
+        "task 'midway': extracting from connection 'source': division by zero",
+      );
+      // DuckDB fails half-way (a timestamp beyond its range): COPY is stopped, nothing hangs.
+      const unreadable = await h.runTask(run, {
+        taskId: 'bc',
+        operator: 'extract',
+        config: {
+          connection: 'source',
+          query:
+            "select g, case when g = 90000 then timestamp '294270-01-01 00:00:00' else timestamp '2026-01-01 00:00:00' end as d from generate_series(1, 200000) g",
+          dataset: 'bc',
+        },
+      });
+      expect(unreadable.outcome.error?.message).toContain(
+        "task 'bc' writing dataset 'bc': DuckDB error",
+      );
+      expect((await h.ops.listDatasets()).map((d) => d.name)).not.toContain('midway');
+      expect((await h.ops.listDatasets()).map((d) => d.name)).not.toContain('bc');
+
       const badName = await h.runTask(run, {
         taskId: 'evil',
         operator: 'extract',

@@ -17,6 +17,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TaskFailure } from '../../core/errors.ts';
 import type { Operator, OperatorContext } from '../../operators/operator.ts';
 import { DuckDbSession, sqlIdentifier, sqlString } from '../duckdb-session.ts';
+import { createPipe } from '../named-pipe.ts';
+import { assertDatasetName } from '../names.ts';
 import {
   connectPostgres,
   copyQueryToCsv,
@@ -118,13 +120,12 @@ export async function extractToDataset(
         { retry: false },
       );
     }
+    assertDatasetName(config.dataset);
     return await withScratch(ctx, async (dir) => {
-      const csv = path.join(dir, 'extract.csv');
+      // COPY writes into a named pipe that DuckDB reads: both run at once, and the rows
+      // never land on disk as CSV. Back-pressure travels through the pipe to the socket.
+      const pipe = await createPipe(path.join(dir, 'extract.csv'));
       const started = Date.now();
-      await copyQueryToCsv(client, source, csv).catch((error: unknown) => {
-        throw sqlFailure(ctx, `extracting from connection '${config.connection}'`, error);
-      });
-      await pgSession.close();
       const columns = fields
         .map((f) => `${sqlString(f.name)}: ${sqlString(duckTypeOf(f))}`)
         .join(', ');
@@ -133,15 +134,31 @@ export async function extractToDataset(
         tempDirectory: path.join(dir, 'spill'),
         signal: ctx.signal,
       });
+      const copied = copyQueryToCsv(client, source, pipe.path).catch((error: unknown) => {
+        throw sqlFailure(ctx, `extracting from connection '${config.connection}'`, error);
+      });
       try {
-        const summary = await stageQuery(
+        const staged = stageQuery(
           ctx,
           session,
           config.dataset,
-          `select * from read_csv(${sqlString(csv)}, columns = {${columns}}, header = false, ` +
+          `select * from read_csv(${sqlString(pipe.path)}, columns = {${columns}}, header = false, ` +
             `auto_detect = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false)`,
           incremental === undefined ? {} : { watermarkColumn: incremental.column },
         );
+        // Whichever side fails first stops the other: a failed COPY ends the pipe early
+        // (DuckDB would see a short file), a failed DuckDB leaves COPY without a reader.
+        const [, summary] = await Promise.all([
+          copied.catch(async (error: unknown) => {
+            session.interrupt();
+            throw error;
+          }),
+          staged.catch(async (error: unknown) => {
+            await pgSession.close();
+            await pipe.release();
+            throw error;
+          }),
+        ]);
         ctx.log.info('extract done', { rows: summary.rows, ms: Date.now() - started });
         return summary;
       } finally {
