@@ -3,12 +3,17 @@
  * folders: exit codes, findings with file, line, column, path and hint, `--json`,
  * `--strict`, `--env`, and the lint configuration.
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { STORE_BACKENDS } from '../support/stores.ts';
 import { runCli } from './helpers.ts';
 
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '../../bin/updraft.js');
 const root = mkdtempSync(path.join(os.tmpdir(), 'updraft-dags-checks-'));
 let folders = 0;
 
@@ -221,4 +226,52 @@ describe('updraft dags lint', () => {
       "unknown lint rule 'owner-requird' (did you mean 'owner-required'?)",
     );
   });
+});
+
+describe('updraft dags validate: pools', () => {
+  const postgres = STORE_BACKENDS.find((backend) => backend.name === 'postgres');
+
+  /** The CLI with UPDRAFT_DATABASE_URL set (`runCli` clears it on purpose). */
+  async function onServer(databaseUrl: string, args: string[]) {
+    try {
+      const { stdout } = await run(process.execPath, [BIN, ...args], {
+        env: { ...process.env, NO_COLOR: '1', UPDRAFT_DATABASE_URL: databaseUrl },
+      });
+      return { code: 0, stdout };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string };
+      return { code: failed.code ?? 1, stdout: failed.stdout ?? '' };
+    }
+  }
+
+  it.skipIf(postgres === undefined)(
+    'checks pools against a reachable store (PostgreSQL)',
+    async () => {
+      const test = await (postgres as NonNullable<typeof postgres>).open();
+      try {
+        await test.releaseStore();
+        const url = test.databaseUrl ?? '';
+        const { args } = folder({
+          'io.yaml':
+            'dags:\n  io:\n    tasks:\n      a: { operator: shell, config: { command: x }, pool: etl }\n      b: { operator: shell, config: { command: x }, pool: elt }\n',
+        });
+        expect((await onServer(url, ['pools', 'set', 'etl', '4', ...args])).code).toBe(0);
+        const result = await onServer(url, ['dags', 'validate', '--json', ...args]);
+        expect(JSON.parse(result.stdout)).toEqual([
+          expect.objectContaining({
+            line: 5,
+            field: 'dags.io.tasks.b.pool',
+            message: "pool 'elt' does not exist",
+            hint: 'create it: updraft pools set elt <slots>',
+            severity: 'warning',
+          }),
+        ]);
+        expect(result.code).toBe(0);
+        expect((await onServer(url, ['dags', 'validate', '--strict', ...args])).code).toBe(1);
+      } finally {
+        await test.close();
+      }
+    },
+    120_000,
+  );
 });
