@@ -1,7 +1,8 @@
 /**
- * The `extract` operator: a PostgreSQL query or table into a new dataset version,
- * streamed with `COPY ... TO STDOUT` into a CSV file on disk and converted to Parquet
- * by DuckDB under a memory limit, so memory stays bounded whatever the row count.
+ * The `extract` operator: a PostgreSQL query or table into a new dataset version.
+ * `COPY ... TO STDOUT` streams CSV into a named pipe that DuckDB reads at the same time
+ * and writes as Parquet under a memory limit, so memory stays bounded whatever the row
+ * count.
  * Column types come from PostgreSQL's own description of the query.
  *
  * Incremental mode (`incremental.column`): only rows with `column` above the stored
