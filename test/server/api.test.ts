@@ -308,7 +308,12 @@ for (const backend of STORE_BACKENDS) {
         expect(response.statusCode).toBe(200);
         expect(String(response.headers['set-cookie'])).toMatch(/; Secure/);
         const audit = await h.auth.audit.list({ action: 'auth.login', limit: 1 });
-        expect(audit[0]).toMatchObject({ username: 'user', ip: '203.0.113.9', outcome: 'ok' });
+        expect(audit[0]).toMatchObject({
+          username: 'user',
+          via: 'session',
+          ip: '203.0.113.9',
+          outcome: 'ok',
+        });
       } finally {
         await proxied.close();
       }

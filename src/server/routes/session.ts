@@ -84,6 +84,7 @@ export const sessionRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) =>
         via: 'session',
       };
       principal.csrfToken = await startSession(ctx, request, reply, user.id);
+      request.principal = principal; // the audit record says who logged in, by session
       return me(principal);
     },
   );
