@@ -16,6 +16,7 @@ import type { ExecutorKind } from './executor/queue/queue-settings.ts';
 import { DagProcessor } from './loader/dag-processor.ts';
 import { loadPipelines } from './loader/load-pipelines.ts';
 import { startAlerting } from './notify/alerting.ts';
+import { startLogRetention } from './observability/log-retention.ts';
 import { type Logger, silentLogger } from './observability/logger.ts';
 import type { UpdraftMetrics } from './observability/metrics.ts';
 import { startObservability } from './observability/observability.ts';
@@ -155,7 +156,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       onError: (err) => log.warn({ err }, 'pipeline rescan failed'),
     });
     let alerting: Awaited<ReturnType<typeof startAlerting>> | undefined;
+    let stopLogRetention = () => {};
     try {
+      stopLogRetention = startLogRetention({ logsDir, clock, log });
       const initial = await processor.start();
       for (const file of initial) await scheduler.applyLoadedFile(file);
       const gone = await filesNoLongerPresent(
@@ -175,6 +178,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
       await scheduler.start();
     } catch (err) {
+      stopLogRetention();
       await alerting?.stop();
       await processor.stop();
       await executor.stop();
@@ -193,6 +197,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await processor.stop();
         await scheduler.stop();
         await alerting?.stop();
+        stopLogRetention();
         await observability.stop();
         await executor.stop();
         await store.close();

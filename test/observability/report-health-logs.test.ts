@@ -3,13 +3,28 @@
  * durations, rows written, quality failures), `updraft report`, `updraft health` (exit 1
  * without a scheduler) and `updraft logs cleanup`, and secret masking in component logs.
  */
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
 import { recordDeadlineMiss } from '../../src/notify/deadline-misses.ts';
-import { componentLogOptions, registerSecret } from '../../src/observability/logger.ts';
+import { startLogRetention } from '../../src/observability/log-retention.ts';
+import {
+  componentLogOptions,
+  registerSecret,
+  silentLogger,
+} from '../../src/observability/logger.ts';
 import { reportHtml, reportMarkdown } from '../../src/observability/operations-report.ts';
 import { runTraceIds } from '../../src/observability/trace-context.ts';
 import { createWorkspace, runCli, type Workspace } from '../cli/helpers.ts';
@@ -211,5 +226,54 @@ describe('component logs', () => {
       msg: 'using *** for the webhook',
     });
     expect(lines.join('')).not.toMatch(/pw1|tok-abc|s3cret|hunter2/);
+  });
+});
+
+describe('log retention', () => {
+  it('sweeps old task logs at start and daily on the clock; refuses a bad retention', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'updraft-retention-'));
+    try {
+      const clock = new ManualClock(Date.now());
+      const attempt = (name: string) => {
+        const d = path.join(dir, 'dag_id=etl', 'run_id=r1', 'task_id=t');
+        mkdirSync(d, { recursive: true });
+        writeFileSync(path.join(d, name), 'line\n');
+        return path.join(d, name);
+      };
+      const old = attempt('attempt=1.log');
+      const then = new Date(clock.now() - 2 * 86_400_000);
+      utimesSync(old, then, then);
+      const fresh = attempt('attempt=2.log');
+      const stop = startLogRetention({
+        logsDir: dir,
+        clock,
+        log: silentLogger(),
+        env: { UPDRAFT_LOG_RETENTION: '1d' },
+      });
+      const until = async (check: () => boolean) => {
+        for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+        expect(check()).toBe(true);
+      };
+      await until(() => !existsSync(old));
+      expect(existsSync(fresh)).toBe(true);
+      clock.advance(2 * 86_400_000); // the sweep at +1d keeps it (a day old exactly), +2d removes it
+      await until(() => !existsSync(fresh));
+      stop();
+
+      for (const bad of ['5 minutes', 'weekly', '-1d']) {
+        expect(() =>
+          startLogRetention({
+            logsDir: dir,
+            clock,
+            log: silentLogger(),
+            env: { UPDRAFT_LOG_RETENTION: bad },
+          }),
+        ).toThrow(
+          `UPDRAFT_LOG_RETENTION='${bad}' is not a retention: use a duration of an hour or more, e.g. 30d`,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
