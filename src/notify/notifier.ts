@@ -9,6 +9,7 @@
  * | `webhook+https://:SECRET@host/path` | a JSON POST signed with HMAC-SHA256 of the secret |
  *
  * (`slack+http` and `webhook+http` are accepted for receivers on a private network.)
+ * Query values are URL-encoded: write `+` in an address as `%2B`.
  * Errors name the connection and the part that is wrong, never the URL (it holds secrets).
  */
 import { UpdraftError } from '../core/errors.ts';
