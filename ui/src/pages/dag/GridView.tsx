@@ -48,8 +48,14 @@ export function GridView({
   return (
     <div className="grid" data-testid="grid">
       <div className="grid-head">
-        <div className="grid-names muted small">
-          {grid.tasks.length} tasks × {grid.runs.length} runs
+        <div className="grid-names muted small grid-summary">
+          <div>
+            {grid.tasks.length} tasks × {grid.runs.length} runs
+          </div>
+          <div title="logical dates of the oldest and newest run shown">
+            {formatDate(grid.runs[0]?.logicalDate).slice(0, 10)} →{' '}
+            {formatDate(grid.runs.at(-1)?.logicalDate).slice(0, 10)}
+          </div>
         </div>
         <div className="grid-cols">
           {grid.runs.map((r) => {

@@ -152,6 +152,14 @@ export function TaskPanel({
                 <dd>{formatDate(t.nextRetryAt)}</dd>
               </>
             )}
+            {t.result !== undefined && (
+              <>
+                <dt>Result</dt>
+                <dd>
+                  <pre className="small">{JSON.stringify(t.result, null, 2)}</pre>
+                </dd>
+              </>
+            )}
             {t.attempts.at(-1)?.error && (
               <>
                 <dt>Error</dt>
