@@ -1,5 +1,6 @@
 /**
- * Scratch folders for operators (CSV files on their way in or out, DuckDB spill files):
+ * Scratch folders for operators (pipes and files on their way in or out, DuckDB spill
+ * files), and DuckDB sessions that spill into them:
  * `<datasets root>/.tmp/<uuid>`, on the same disk as the versions, removed when the
  * work ends, whether it succeeded or not.
  */
@@ -7,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { OperatorContext } from '../operators/operator.ts';
+import { type DuckDbOptions, DuckDbSession } from './duckdb-session.ts';
 import { datasetsRootOf } from './task-inputs.ts';
 
 /** Runs `fn` with a fresh scratch folder, removed afterwards. */
@@ -21,4 +23,33 @@ export async function withScratch<T>(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A DuckDB session spilling into `<dir>/spill`, interrupted when the attempt aborts. */
+export function openScratchDuckDb(
+  ctx: OperatorContext,
+  dir: string,
+  options: Pick<DuckDbOptions, 'memoryLimit' | 'threads'> = {},
+): Promise<DuckDbSession> {
+  return DuckDbSession.open({
+    ...options,
+    tempDirectory: path.join(dir, 'spill'),
+    signal: ctx.signal,
+  });
+}
+
+/** Runs `fn` with a scratch folder and a DuckDB session in it, both closed afterwards. */
+export function withScratchDuckDb<T>(
+  ctx: OperatorContext,
+  options: Pick<DuckDbOptions, 'memoryLimit' | 'threads'>,
+  fn: (session: DuckDbSession, dir: string) => Promise<T>,
+): Promise<T> {
+  return withScratch(ctx, async (dir) => {
+    const session = await openScratchDuckDb(ctx, dir, options);
+    try {
+      return await fn(session, dir);
+    } finally {
+      session.close();
+    }
+  });
 }

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/executor/executor.ts';
 import { taskSpec } from '../support/specs.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
-import { type DataHarness, openDataHarness, readVersionRows } from './support.ts';
+import { attemptRequest, type DataHarness, openDataHarness, readVersionRows } from './support.ts';
 
 const SCRIPT = path.join(import.meta.dirname, 'fixtures', 'run-attempt.ts');
 
@@ -32,23 +31,7 @@ for (const backend of STORE_BACKENDS) {
         },
       });
       const run = { runPk: await h.createRun('atomic', 'r1'), dagId: 'atomic', runId: 'r1' };
-      const request: AttemptRequest = {
-        key: { dagId: 'atomic', runId: 'r1', taskId: 'big', mapIndex: -1, tryNumber: 1 },
-        fileloc: path.join(h.pipelineDir, 'etl.ts'),
-        codeHash: 'test-code',
-        task,
-        context: {
-          runType: 'manual',
-          logicalDate: '2026-01-01T00:00:00.000Z',
-          dataIntervalStart: '2026-01-01T00:00:00.000Z',
-          dataIntervalEnd: '2026-01-02T00:00:00.000Z',
-          params: {},
-          maxTries: 2,
-          upstreamResults: {},
-        },
-        logPath: path.join(h.home, 'logs', 'big-1.log'),
-        datasetsRoot: h.datasetsRoot,
-      };
+      const request = attemptRequest(h, run, task, 1);
       const requestFile = path.join(h.home, 'request.json');
       writeFileSync(requestFile, JSON.stringify(request));
       const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, requestFile], {

@@ -117,24 +117,7 @@ export async function openDataHarness(
       const prepared = hooks.needsPreparation(task)
         ? await test.store.transaction((tx) => hooks.prepareAttempt(tx, target))
         : {};
-      const request: AttemptRequest = {
-        key: { dagId: run.dagId, runId: run.runId, taskId: task.taskId, mapIndex: -1, tryNumber },
-        fileloc: path.join(pipelineDir, 'etl.ts'),
-        codeHash: 'test-code',
-        task,
-        context: {
-          runType: 'manual',
-          logicalDate: '2026-01-01T00:00:00.000Z',
-          dataIntervalStart: '2026-01-01T00:00:00.000Z',
-          dataIntervalEnd: '2026-01-02T00:00:00.000Z',
-          params: {},
-          maxTries: 1,
-          upstreamResults: {},
-          ...prepared,
-        },
-        logPath: path.join(test.home, 'logs', `${task.taskId}-${++attempts}.log`),
-        datasetsRoot,
-      };
+      const request = attemptRequest(harness, run, task, tryNumber, prepared, ++attempts);
       const outcome = await runAttempt(request, {
         signal: options.signal ?? new AbortController().signal,
         abortGraceMs: 10_000,
@@ -153,6 +136,35 @@ export async function openDataHarness(
     },
   };
   return harness;
+}
+
+/** The request a worker would get for `task` in `run` (as the scheduler builds it). */
+export function attemptRequest(
+  h: Pick<DataHarness, 'home' | 'pipelineDir' | 'datasetsRoot'>,
+  run: RunRef,
+  task: TaskSpec,
+  tryNumber: number,
+  prepared: Pick<AttemptRequest['context'], 'inputs' | 'connections'> = {},
+  logSuffix: number | string = tryNumber,
+): AttemptRequest {
+  return {
+    key: { dagId: run.dagId, runId: run.runId, taskId: task.taskId, mapIndex: -1, tryNumber },
+    fileloc: path.join(h.pipelineDir, 'etl.ts'),
+    codeHash: 'test-code',
+    task,
+    context: {
+      runType: 'manual',
+      logicalDate: '2026-01-01T00:00:00.000Z',
+      dataIntervalStart: '2026-01-01T00:00:00.000Z',
+      dataIntervalEnd: '2026-01-02T00:00:00.000Z',
+      params: {},
+      maxTries: task.retries + 1,
+      upstreamResults: {},
+      ...prepared,
+    },
+    logPath: path.join(h.home, 'logs', `${task.taskId}-${logSuffix}.log`),
+    datasetsRoot: h.datasetsRoot,
+  };
 }
 
 const ADMIN_URL =

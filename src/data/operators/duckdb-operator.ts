@@ -4,13 +4,11 @@
  * statements run first; `query`'s result becomes a new version of `output`, or, without
  * `output`, at most `maxRows` rows are the task result.
  */
-import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import type { Json } from '../../core/dag-spec.ts';
 import { TaskFailure } from '../../core/errors.ts';
 import type { Operator } from '../../operators/operator.ts';
-import { DuckDbSession } from '../duckdb-session.ts';
-import { withScratch } from '../scratch.ts';
+import { withScratchDuckDb } from '../scratch.ts';
 import { stageQuery } from '../stage-version.ts';
 import { createInputViews } from '../task-inputs.ts';
 
@@ -60,36 +58,30 @@ export const duckdbOperator: Operator<DuckdbConfig> = {
   description: 'A DuckDB SQL transform over datasets (inlets), producing a dataset version.',
   configSchema: duckdbConfigSchema,
   async run(config, ctx): Promise<Json> {
-    return withScratch(ctx, async (dir) => {
-      const session = await DuckDbSession.open({
-        memoryLimit: config.memoryLimit,
-        ...(config.threads === undefined ? {} : { threads: config.threads }),
-        tempDirectory: path.join(dir, 'spill'),
-        signal: ctx.signal,
-      });
-      try {
-        const reads = await createInputViews(ctx, session, config.inputs);
-        const what = `task '${ctx.taskId}'`;
-        if (config.setup !== undefined && config.setup.trim() !== '') {
-          await session.run(config.setup, `${what} (setup)`);
-        }
-        if (config.output !== undefined) {
-          return await stageQuery(ctx, session, config.output, config.query, { reads });
-        }
-        const rows = await session.rows(
-          `select * from (${config.query}) limit ${config.maxRows + 1}`,
-          what,
-        );
-        if (rows.length > config.maxRows) {
-          throw new TaskFailure(
-            `${what}: the query returned more than maxRows (${config.maxRows}) rows: set 'output' to write them to a dataset`,
-            { retry: false },
-          );
-        }
-        return rows as Json;
-      } finally {
-        session.close();
+    const engine = {
+      memoryLimit: config.memoryLimit,
+      ...(config.threads === undefined ? {} : { threads: config.threads }),
+    };
+    return withScratchDuckDb(ctx, engine, async (session) => {
+      const reads = await createInputViews(ctx, session, config.inputs);
+      const what = `task '${ctx.taskId}'`;
+      if (config.setup !== undefined && config.setup.trim() !== '') {
+        await session.run(config.setup, `${what} (setup)`);
       }
+      if (config.output !== undefined) {
+        return await stageQuery(ctx, session, config.output, config.query, { reads });
+      }
+      const rows = await session.rows(
+        `select * from (${config.query}) limit ${config.maxRows + 1}`,
+        what,
+      );
+      if (rows.length > config.maxRows) {
+        throw new TaskFailure(
+          `${what}: the query returned more than maxRows (${config.maxRows}) rows: set 'output' to write them to a dataset`,
+          { retry: false },
+        );
+      }
+      return rows as Json;
     });
   },
 };

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { TaskFailure } from '../../core/errors.ts';
 import type { Operator, OperatorContext } from '../../operators/operator.ts';
-import { DuckDbSession, sqlIdentifier, sqlString } from '../duckdb-session.ts';
+import { sqlIdentifier, sqlString } from '../duckdb-session.ts';
 import { createPipe } from '../named-pipe.ts';
 import { assertDatasetName } from '../names.ts';
 import {
@@ -28,7 +28,7 @@ import {
   qualifiedName,
   sqlFailure,
 } from '../postgres-source.ts';
-import { withScratch } from '../scratch.ts';
+import { openScratchDuckDb, withScratch, withScratchDuckDb } from '../scratch.ts';
 import { type StagedSummary, stageQuery } from '../stage-version.ts';
 import { createInputViews, pinnedWatermark } from '../task-inputs.ts';
 
@@ -130,11 +130,7 @@ export async function extractToDataset(
       const columns = fields
         .map((f) => `${sqlString(f.name)}: ${sqlString(duckTypeOf(f))}`)
         .join(', ');
-      const session = await DuckDbSession.open({
-        memoryLimit: config.memoryLimit,
-        tempDirectory: path.join(dir, 'spill'),
-        signal: ctx.signal,
-      });
+      const session = await openScratchDuckDb(ctx, dir, { memoryLimit: config.memoryLimit });
       const copied = copyQueryToCsv(client, source, pipe.path).catch((error: unknown) => {
         throw sqlFailure(ctx, `extracting from connection '${config.connection}'`, error);
       });
@@ -217,19 +213,10 @@ export const snapshotOperator: Operator<SnapshotConfig> = {
         retry: false,
       });
     }
-    return withScratch(ctx, async (dir) => {
-      const session = await DuckDbSession.open({
-        memoryLimit: config.memoryLimit,
-        tempDirectory: path.join(dir, 'spill'),
-        signal: ctx.signal,
-      });
-      try {
-        const reads = await createInputViews(ctx, session);
-        const query = config.query ?? `select * from ${sqlIdentifier(config.table ?? '')}`;
-        return await stageQuery(ctx, session, config.dataset, query, { reads });
-      } finally {
-        session.close();
-      }
+    return withScratchDuckDb(ctx, { memoryLimit: config.memoryLimit }, async (session) => {
+      const reads = await createInputViews(ctx, session);
+      const query = config.query ?? `select * from ${sqlIdentifier(config.table ?? '')}`;
+      return await stageQuery(ctx, session, config.dataset, query, { reads });
     });
   },
 };

@@ -15,8 +15,8 @@ import type { Json } from '../../core/dag-spec.ts';
 import { TaskFailure } from '../../core/errors.ts';
 import type { Operator, OperatorContext } from '../../operators/operator.ts';
 import { redactConnectionUrl } from '../connection-store.ts';
-import { DuckDbSession, sqlIdentifier, sqlString } from '../duckdb-session.ts';
-import { withScratch } from '../scratch.ts';
+import { sqlIdentifier, sqlString } from '../duckdb-session.ts';
+import { openScratchDuckDb, withScratch } from '../scratch.ts';
 import { stageQuery } from '../stage-version.ts';
 
 export const httpConfigSchema = Type.Object(
@@ -105,10 +105,7 @@ export const httpOperator: Operator<HttpConfig> = {
       );
       const format =
         config.format === 'auto' ? formatOf(response.headers.get('content-type')) : config.format;
-      const session = await DuckDbSession.open({
-        tempDirectory: path.join(dir, 'spill'),
-        signal: ctx.signal,
-      });
+      const session = await openScratchDuckDb(ctx, dir);
       try {
         return await stageQuery(
           ctx,

@@ -10,7 +10,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Json } from '../../core/dag-spec.ts';
 import { TaskFailure } from '../../core/errors.ts';
 import type { Operator } from '../../operators/operator.ts';
-import { DuckDbSession, readParquetSql, sqlString } from '../duckdb-session.ts';
+import { readParquetSql, sqlString } from '../duckdb-session.ts';
 import {
   connectPostgres,
   copyCsvIntoTable,
@@ -18,7 +18,7 @@ import {
   qualifiedName,
   sqlFailure,
 } from '../postgres-source.ts';
-import { withScratch } from '../scratch.ts';
+import { openScratchDuckDb, withScratch } from '../scratch.ts';
 import { inputFolder, pinnedInput } from '../task-inputs.ts';
 
 export const loadConfigSchema = Type.Object(
@@ -67,10 +67,7 @@ export const loadOperator: Operator<LoadConfig> = {
     const input = pinnedInput(ctx, config.dataset);
     return withScratch(ctx, async (dir) => {
       const csv = path.join(dir, 'load.csv');
-      const session = await DuckDbSession.open({
-        tempDirectory: path.join(dir, 'spill'),
-        signal: ctx.signal,
-      });
+      const session = await openScratchDuckDb(ctx, dir);
       let columns: { name: string; type: string }[];
       try {
         const source = readParquetSql(inputFolder(ctx, input));

@@ -14,8 +14,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Json } from '../../core/dag-spec.ts';
 import { SpecError, TaskFailure } from '../../core/errors.ts';
 import type { Operator, OperatorContext } from '../../operators/operator.ts';
-import { DuckDbSession, readParquetSql } from '../duckdb-session.ts';
-import { withScratch } from '../scratch.ts';
+import { type DuckDbSession, readParquetSql } from '../duckdb-session.ts';
+import { withScratchDuckDb } from '../scratch.ts';
 import { compileSqlModels, modelTable, type SqlModelPlan, sourceView } from '../sql-models.ts';
 import { stageQuery } from '../stage-version.ts';
 import { inputFolder, type PinnedInput, pinnedInputs } from '../task-inputs.ts';
@@ -86,43 +86,34 @@ export const sqlModelsOperator: Operator<SqlModelsConfig> = {
       );
     }
     const sources = resolveSources(ctx, plan);
-    return withScratch(ctx, async (dir) => {
-      const session = await DuckDbSession.open({
-        memoryLimit: config.memoryLimit,
-        tempDirectory: path.join(dir, 'spill'),
-        signal: ctx.signal,
-      });
-      try {
-        for (const [name, input] of sources) {
-          await session.run(
-            `create view ${sourceView(name)} as select * from ${readParquetSql(inputFolder(ctx, input))}`,
-            `task '${ctx.taskId}' source '${name}'`,
-          );
-        }
-        const { runs, maxConcurrent } = await runModels(ctx, session, plan, config.concurrency);
-        const reads = [...sources.values()].map((s) => ({
-          dataset: s.dataset,
-          version: s.version,
-        }));
-        const published = [];
-        for (const name of publish) {
-          published.push(
-            await stageQuery(
-              ctx,
-              session,
-              `${config.datasetPrefix}${name}`,
-              `select * from ${modelTable(name)}`,
-              {
-                reads,
-                what: `task '${ctx.taskId}' model '${name}'`,
-              },
-            ),
-          );
-        }
-        return { levels: plan.levels, models: runs, maxConcurrent, published } as unknown as Json;
-      } finally {
-        session.close();
+    return withScratchDuckDb(ctx, { memoryLimit: config.memoryLimit }, async (session) => {
+      for (const [name, input] of sources) {
+        await session.run(
+          `create view ${sourceView(name)} as select * from ${readParquetSql(inputFolder(ctx, input))}`,
+          `task '${ctx.taskId}' source '${name}'`,
+        );
       }
+      const { runs, maxConcurrent } = await runModels(ctx, session, plan, config.concurrency);
+      const reads = [...sources.values()].map((s) => ({
+        dataset: s.dataset,
+        version: s.version,
+      }));
+      const published = [];
+      for (const name of publish) {
+        published.push(
+          await stageQuery(
+            ctx,
+            session,
+            `${config.datasetPrefix}${name}`,
+            `select * from ${modelTable(name)}`,
+            {
+              reads,
+              what: `task '${ctx.taskId}' model '${name}'`,
+            },
+          ),
+        );
+      }
+      return { levels: plan.levels, models: runs, maxConcurrent, published } as unknown as Json;
     });
   },
 };
