@@ -116,8 +116,11 @@ export async function bundlePipeline(
       format: 'esm',
       target: 'node20',
       write: false,
-      // Source map paths are relative to the output folder; the file name is not used.
-      outfile: path.join(cacheDir, 'bundle.mjs'),
+      // Source map paths are relative to the output folder: put it beside the pipeline
+      // (nothing is written there) and make them absolute with `sourceRoot`, so the code
+      // hash does not depend on where the bundle cache (the home folder) is.
+      outfile: path.join(workingDir, '__updraft_bundle__.mjs'),
+      sourceRoot: `${workingDir}${path.sep}`,
       sourcemap: 'inline',
       sourcesContent: false,
       metafile: true,

@@ -36,6 +36,21 @@ describe('bundlePipeline', () => {
     );
   });
 
+  it('gives the same code hash whatever the bundle cache (home folder) is', async () => {
+    // Workers on other machines have their own home: the hash must not depend on it.
+    const dir = await tempPipelines({
+      'p.ts': PIPELINE,
+      'lib/label.ts': "export const label = () => 'one';\n",
+    });
+    const here = await bundlePipeline(path.join(dir, 'p.ts'), await tempDir());
+    const there = await bundlePipeline(
+      path.join(dir, 'p.ts'),
+      path.join(await tempDir(), 'deeper', 'cache'),
+    );
+    if (!here.ok || !there.ok) throw new Error('bundling failed');
+    expect(there.codeHash).toBe(here.codeHash);
+  });
+
   it('keeps npm packages external by absolute URL and points updraft at this repository', async () => {
     const dir = await tempPipelines({
       'p.ts':
