@@ -413,7 +413,7 @@ export function registerDatasetCommands(program: Command): void {
 }
 
 /** A version number: `3` or `v3`. */
-function versionArg(text: string): number {
+export function versionArg(text: string): number {
   const match = /^v?([1-9][0-9]*)$/.exec(text);
   if (match === null)
     throw new UsageError(`'${text}' is not a version: use a number such as 3 or v3`);
