@@ -14,6 +14,7 @@ import { registerDbCommands } from './commands/db.ts';
 import { registerHealthCommands } from './commands/health.ts';
 import { registerLogCommands } from './commands/logs.ts';
 import { registerPoolCommands } from './commands/pools.ts';
+import { registerQualityCommands } from './commands/quality.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerServerCommands } from './commands/server.ts';
@@ -57,6 +58,7 @@ function buildProgram(): Command {
   registerHealthCommands(program);
   registerLogCommands(program);
   registerDatasetCommands(program);
+  registerQualityCommands(program);
   registerConnectionCommands(program);
   registerUserCommands(program);
   return program;
