@@ -1,14 +1,12 @@
 /**
  * The data layer in the whole engine: real scheduler, worker processes and store, with
- * the data hooks wired in as the runtime does. A producer DAG writes a dataset; a DAG
+ * the data hooks the runtime wires in. A producer DAG writes a dataset; a DAG
  * scheduled on that dataset runs when the version lands and reads it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDataHooks } from '../../src/data/attempt-hooks.ts';
 import { StoreDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { SecretBox } from '../../src/data/secret-box.ts';
 import { datasetsRootForHome, LocalDatasetStorage } from '../../src/data/storage.ts';
-import type { AttemptHooks } from '../../src/scheduler/attempt-hooks.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import { readVersionRows } from './support.ts';
@@ -32,16 +30,8 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('commits versions from worker processes and runs the DAG scheduled on them', async () => {
-      // The hooks need the home folder, which the test runtime creates: bind them late.
-      let hooks: AttemptHooks | undefined;
-      const late: AttemptHooks = {
-        needsPreparation: (task) => hooks?.needsPreparation(task) ?? false,
-        prepareAttempt: (db, target) => (hooks as AttemptHooks).prepareAttempt(db, target),
-        commitEffects: (db, target, effects) =>
-          (hooks as AttemptHooks).commitEffects(db, target, effects),
-      };
-      rt = await startTestRuntime(backend, { 'data.ts': PIPELINE }, { hooks: late });
-      hooks = createDataHooks({ home: rt.home });
+      // The runtime wires the data hooks itself (createDataHooks on its home).
+      rt = await startTestRuntime(backend, { 'data.ts': PIPELINE });
       const storage = new LocalDatasetStorage(datasetsRootForHome(rt.home));
       const ops = new StoreDatasetOperations({
         store: rt.runtime.store,
