@@ -43,7 +43,7 @@ export async function runDagTest(
       printTable(
         ['task', 'state', 'tries', 'duration', 'error'],
         result.tasks.map((t) => [
-          t.taskId,
+          t.mapIndex >= 0 ? `${t.taskId}[${t.mapIndex}]` : t.taskId,
           paintState(paint, t.state),
           String(t.tries),
           t.tries === 0 ? '-' : humanDuration(t.durationMs),

@@ -17,8 +17,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Dag } from '../authoring/types.ts';
-import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
+import type { DagSpec, Json, MapOver, TaskSpec } from '../core/dag-spec.ts';
 import { NotFoundError, SpecError } from '../core/errors.ts';
+import { mapItems } from '../core/mapping.ts';
 import { resolveParams } from '../core/params.ts';
 import type { ExitReason, TaskState } from '../core/states.ts';
 import { isRetryableExit } from '../core/states.ts';
@@ -60,6 +61,8 @@ export interface DagTestOptions {
 /** How one task ended in a test run. */
 export interface TaskTestResult {
   taskId: string;
+  /** Instance of a mapped task (0, 1, ...); -1 for an unmapped task. */
+  mapIndex: number;
   state: 'success' | 'failed' | 'skipped' | 'upstream_failed';
   /** Tries made (0 when the task did not run). */
   tries: number;
@@ -109,11 +112,11 @@ export async function testDag(options: DagTestOptions): Promise<DagTestResult> {
       task.triggerRule,
       task.upstream.map((id) => states.get(id) ?? 'none'),
     );
-    let outcome: TaskTestResult;
+    let outcomes: TaskTestResult[];
     if (signal.aborted || decision === 'upstream_failed' || decision === 'wait') {
-      outcome = notRun(task.taskId, 'upstream_failed');
+      outcomes = [notRun(task.taskId, 'upstream_failed')];
     } else if (decision === 'skip') {
-      outcome = notRun(task.taskId, 'skipped');
+      outcomes = [notRun(task.taskId, 'skipped')];
     } else {
       const context: AttemptContext = {
         runType: 'manual',
@@ -124,21 +127,21 @@ export async function testDag(options: DagTestOptions): Promise<DagTestResult> {
         maxTries: task.retries + 1,
         upstreamResults: upstreamResults(task, results),
       };
-      outcome = await runTask({
-        task,
-        context,
-        runId,
-        fileloc,
-        codeHash,
-        logsDir,
-        options,
-        signal,
-      });
+      const run = { task, context, runId, fileloc, codeHash, logsDir, options, signal };
+      outcomes = task.mapOver ? await runMapped(run, task.mapOver) : [await runTask(run, -1)];
     }
-    states.set(task.taskId, outcome.state);
-    if (outcome.result !== undefined) results.set(task.taskId, outcome.result);
-    tasks.push(outcome);
-    options.onTaskEnd?.(outcome);
+    // A mapped task counts as one for its downstream: its state combined, its results listed.
+    states.set(task.taskId, combinedTestState(outcomes));
+    if (task.mapOver && outcomes.some((o) => o.mapIndex >= 0)) {
+      results.set(
+        task.taskId,
+        outcomes.map((o) => o.result ?? null),
+      );
+    } else if (outcomes[0]?.result !== undefined) results.set(task.taskId, outcomes[0].result);
+    for (const outcome of outcomes) {
+      tasks.push(outcome);
+      options.onTaskEnd?.(outcome);
+    }
   }
   const failed = tasks.some((t) => t.state === 'failed' || t.state === 'upstream_failed');
   return {
@@ -167,8 +170,31 @@ interface TaskRun {
   signal: AbortSignal;
 }
 
+/** Runs one instance per item of a mapped task, as the scheduler would (see `MapOver`). */
+async function runMapped(run: TaskRun, mapOver: MapOver): Promise<TaskTestResult[]> {
+  const items = mapItems(mapOver, run.context.upstreamResults[mapOver.upstream]);
+  if (!items.ok) {
+    return [
+      { ...notRun(run.task.taskId, 'upstream_failed'), state: 'failed', error: items.message },
+    ];
+  }
+  if (items.items.length === 0) return [notRun(run.task.taskId, 'skipped')];
+  const out: TaskTestResult[] = [];
+  for (const [mapIndex, item] of items.items.entries()) {
+    out.push(await runTask({ ...run, context: { ...run.context, mapItem: item } }, mapIndex));
+  }
+  return out;
+}
+
+/** The state a task's instances show downstream: failed if one failed, else the first's. */
+function combinedTestState(outcomes: readonly TaskTestResult[]): TaskState {
+  if (outcomes.some((o) => o.state === 'failed')) return 'failed';
+  if (outcomes.some((o) => o.state === 'success')) return 'success';
+  return outcomes[0]?.state ?? 'skipped';
+}
+
 /** Runs a task's tries back to back until one succeeds, skips, or no retry is left. */
-async function runTask(run: TaskRun): Promise<TaskTestResult> {
+async function runTask(run: TaskRun, mapIndex: number): Promise<TaskTestResult> {
   const { task, context } = run;
   const started = performance.now();
   let outcome: AttemptOutcome | undefined;
@@ -176,13 +202,14 @@ async function runTask(run: TaskRun): Promise<TaskTestResult> {
   let logPath = '';
   while (tryNumber < context.maxTries) {
     tryNumber++;
-    logPath = path.join(run.logsDir, task.taskId, `attempt=${tryNumber}.log`);
+    const instance = mapIndex >= 0 ? `map_index=${mapIndex}` : '';
+    logPath = path.join(run.logsDir, task.taskId, instance, `attempt=${tryNumber}.log`);
     const request: AttemptRequest = {
       key: {
         dagId: run.options.dagId,
         runId: run.runId,
         taskId: task.taskId,
-        mapIndex: -1,
+        mapIndex,
         tryNumber,
       },
       fileloc: run.fileloc,
@@ -204,6 +231,7 @@ async function runTask(run: TaskRun): Promise<TaskTestResult> {
   const last = outcome ?? { outcome: 'failed', exitReason: 'error' };
   return {
     taskId: task.taskId,
+    mapIndex,
     state: last.outcome,
     tries: tryNumber,
     durationMs: performance.now() - started,
@@ -215,7 +243,16 @@ async function runTask(run: TaskRun): Promise<TaskTestResult> {
 }
 
 function notRun(taskId: string, state: 'skipped' | 'upstream_failed'): TaskTestResult {
-  return { taskId, state, tries: 0, durationMs: 0, exitReason: null, error: null, logPath: null };
+  return {
+    taskId,
+    mapIndex: -1,
+    state,
+    tries: 0,
+    durationMs: 0,
+    exitReason: null,
+    error: null,
+    logPath: null,
+  };
 }
 
 function upstreamResults(task: TaskSpec, results: Map<string, Json>): { [taskId: string]: Json } {

@@ -47,3 +47,43 @@ describe('README pipeline example', () => {
     expect(out).toMatch(/cleanup\s+success/);
   });
 });
+
+const mappingExample = /\*\*Mapping at run time\.\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(
+  readme,
+)?.[1];
+
+describe('README mapping example', () => {
+  it('runs one instance per file and hands the list downstream, with `updraft dags test`', () => {
+    expect(mappingExample).toBeDefined();
+    const pipelines = path.join(dir, 'mapping');
+    mkdirSync(pipelines, { recursive: true });
+    writeFileSync(path.join(pipelines, 'load_files.ts'), mappingExample ?? '');
+    const out = execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'bin/updraft.js'),
+        'dags',
+        'test',
+        'load_files',
+        '--json',
+        '--pipelines',
+        pipelines,
+        '--home',
+        path.join(dir, 'home'),
+      ],
+      { encoding: 'utf8' },
+    );
+    const result = JSON.parse(out) as {
+      state: string;
+      tasks: { taskId: string; mapIndex: number; result?: unknown }[];
+    };
+    expect(result.state).toBe('success');
+    expect(result.tasks.map((t) => [t.taskId, t.mapIndex])).toEqual([
+      ['list_files', -1],
+      ['load', 0],
+      ['load', 1],
+      ['report', -1],
+    ]);
+    expect(result.tasks.at(-1)?.result).toEqual(['loaded a.csv', 'loaded b.csv']);
+  });
+});
