@@ -1,11 +1,10 @@
 /**
- * The engine with the data layer's hooks, for the data benchmarks: `startRuntime` on a
- * temp home (PGlite store) with `createDataHooks`, a pipelines folder, a way to run a
+ * The engine for the data benchmarks: `startRuntime` on a temp home (PGlite store; the
+ * runtime wires the data hooks), a pipelines folder, a way to run a
  * DAG to its end, and the peak resident memory of the worker processes (`VmHWM`).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createDataHooks } from '../../src/data/attempt-hooks.ts';
 import {
   createDatasetOperations,
   type StoreDatasetOperations,
@@ -39,7 +38,6 @@ export async function startDataEngine(
     pipelinesDir,
     scheduler: true,
     workers,
-    hooks: createDataHooks({ home }),
   });
   scope.defer('stop the runtime', () => runtime.stop());
   const datasets = createDatasetOperations(runtime.store, home);
