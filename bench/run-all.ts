@@ -11,6 +11,7 @@ import { extract10m } from './extract-10m.ts';
 import { handoffLatency } from './handoff-latency.ts';
 import { idleFootprint } from './idle-footprint.ts';
 import { loader } from './loader.ts';
+import { qualityScan } from './quality-scan.ts';
 import { queueThroughput } from './queue-throughput.ts';
 import { sequentialTasks } from './sequential-tasks.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
@@ -29,6 +30,7 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'queue', run: queueThroughput },
   { name: 'extract', run: extract10m },
   { name: 'transform', run: duckdbTransform },
+  { name: 'quality', run: qualityScan },
   { name: 'ui', run: uiGrid },
 ];
 
