@@ -11,6 +11,7 @@ import { registerConnectionCommands } from './commands/connections.ts';
 import { registerDagCommands } from './commands/dags.ts';
 import { registerDatasetCommands } from './commands/datasets.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerExampleCommands } from './commands/examples.ts';
 import { registerHealthCommands } from './commands/health.ts';
 import { registerLogCommands } from './commands/logs.ts';
 import { registerPoolCommands } from './commands/pools.ts';
@@ -61,6 +62,7 @@ function buildProgram(): Command {
   registerQualityCommands(program);
   registerConnectionCommands(program);
   registerUserCommands(program);
+  registerExampleCommands(program);
   return program;
 }
 
