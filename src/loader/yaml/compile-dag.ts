@@ -84,6 +84,8 @@ const DAG_OPTION_KEYS: readonly (keyof DagDoc & keyof DagOptions)[] = [
   'maxActiveRuns',
   'maxActiveTasks',
   'dagrunTimeout',
+  'deadline',
+  'notify',
   'params',
   'pausedOnCreation',
   'doc',
@@ -105,6 +107,8 @@ const TASK_OPTION_KEYS: readonly (keyof TaskDoc & keyof TaskOptions)[] = [
   'doc',
   'inlets',
   'outlets',
+  'notify',
+  'deadline',
 ];
 
 /** Compiles DAG `dagId` (merged document `doc`, written at `path`). */

@@ -35,6 +35,39 @@ const NullableDuration = (description: string) =>
 const Names = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
 
 /** Task settings that can be given once for many tasks (`taskDefaults`). */
+const NotifyDoc = Type.Object(
+  {
+    onSuccess: Type.Optional(Names('Notifier connections told when it succeeds.')),
+    onFailure: Type.Optional(Names('Notifier connections told when it fails.')),
+    onRetry: Type.Optional(Names('Notifier connections told when a try fails and it retries.')),
+    onDeadlineMiss: Type.Optional(Names('Notifier connections told when it misses its deadline.')),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Who hears about it: names of notifier connections (slack+https://, smtp://, webhook+https://).',
+  },
+);
+
+const DeadlineDoc = Type.Union(
+  [
+    Type.Null(),
+    Type.Object(
+      {
+        after: Duration('Time allowed'),
+        from: Type.Optional(
+          Type.Union([Type.Literal('start'), Type.Literal('logical_date')], {
+            description:
+              'Measured from the run start (default) or its logical date (interval end for scheduled runs).',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Deadline (SLA): a miss alerts and is recorded; the work continues.' },
+);
+
 const taskSettings = {
   retries: Type.Optional(
     Type.Integer({ minimum: 0, description: 'Retries after the first try. Default 0.' }),
@@ -76,6 +109,8 @@ const taskSettings = {
   queue: Type.Optional(
     Type.String({ minLength: 1, description: 'Executor queue. Default default.' }),
   ),
+  notify: Type.Optional(NotifyDoc),
+  deadline: Type.Optional(DeadlineDoc),
 };
 
 const TaskDefaultsDoc = Type.Object(taskSettings, {
@@ -262,6 +297,8 @@ const dagFields = {
     Type.Integer({ minimum: 1, description: 'Task instances of this DAG at once. Default 16.' }),
   ),
   dagrunTimeout: Type.Optional(NullableDuration('Fail a run that runs this long. Default none')),
+  deadline: Type.Optional(DeadlineDoc),
+  notify: Type.Optional(NotifyDoc),
   params: Type.Optional(
     Type.Record(Type.String(), Type.Unknown(), {
       description: 'JSON Schema (an object schema) of the run parameters.',

@@ -284,3 +284,43 @@ dags:
     expect(yaml).toEqual(ts);
   });
 });
+
+describe('YAML and TypeScript give the same spec for alerting', () => {
+  it('with notify targets and deadlines on the DAG, the task defaults and a task', async () => {
+    const yaml = await yamlSpec(
+      {
+        'hourly.yaml': `dags:
+  etl_hourly:
+    deadline: { after: 10m }
+    notify: { onFailure: [oncall_slack], onSuccess: [team_mail] }
+    taskDefaults:
+      notify: { onRetry: [team_mail] }
+    tasks:
+      load:
+        operator: shell
+        config: { command: "true" }
+        deadline: { after: 2m, from: logical_date }
+`,
+      },
+      'hourly.yaml',
+    );
+    const ts = tsSpec(
+      dag(
+        {
+          id: 'etl_hourly',
+          deadline: { after: '10m' },
+          notify: { onFailure: ['oncall_slack'], onSuccess: ['team_mail'] },
+          defaults: { notify: { onRetry: ['team_mail'] } },
+        },
+        (d) => {
+          d.shell('load', { command: 'true' }, { deadline: { after: '2m', from: 'logical_date' } });
+        },
+      ),
+    );
+    expect(yaml).toEqual(ts);
+    expect(yaml.tasks[0]).toMatchObject({
+      deadline: { afterMs: 120_000, from: 'logical_date' },
+      notify: { onRetry: ['team_mail'] },
+    });
+  });
+});
