@@ -77,8 +77,6 @@ describe('updraft users (CLI)', () => {
     const bad = await runCli(['users', 'role', 'bob', 'root', ...ws.args]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("'root'");
-    const list = await runCli(['users', 'list', ...ws.args]);
-    expect(list.stdout).toMatch(/bob\s+viewer/);
 
     const store = await openPGliteStore(path.join(ws.home, 'db'));
     try {
@@ -92,10 +90,13 @@ describe('updraft users (CLI)', () => {
     } finally {
       await store.close();
     }
+    const list = await runCli(['users', 'list', ...ws.args]);
+    expect(list.stdout).toMatch(/bob\s+viewer/);
     const deleted = await runCli(['users', 'delete', 'bob', ...ws.args]);
     expect(deleted.stdout).toContain('deleted bob');
     const missing = await runCli(['users', 'delete', 'bob', ...ws.args]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("user 'bob' not found");
-  }, 90_000);
+    // Each command opens the embedded store itself (no server runs): slow on a busy machine.
+  }, 240_000);
 });
