@@ -17,6 +17,8 @@ export interface SeedTarget {
   readonly description: string;
   /** Runs SQL (several statements allowed). */
   execute(sql: string): Promise<void>;
+  /** Runs one query and returns its rows. */
+  query(sql: string): Promise<Array<Record<string, unknown>>>;
   /** Copies CSV chunks into `table` (`columns` in order); `chunks` is read lazily. */
   copyCsv(table: string, columns: readonly string[], chunks: Iterable<string>): Promise<void>;
   close(): Promise<void>;
@@ -57,6 +59,9 @@ export async function openPostgresSeedTarget(url: string, label: string): Promis
     async execute(sql) {
       await client.query(sql);
     },
+    async query(sql) {
+      return (await client.query(sql)).rows;
+    },
     async copyCsv(table, columns, chunks) {
       const sink = client.query(
         from(`copy ${table} (${columns.join(', ')}) from stdin with (format csv)`),
@@ -87,6 +92,9 @@ export async function openPGliteSeedTarget(dataDir: string): Promise<SeedTarget>
     description: `embedded PGlite source (${dataDir})`,
     async execute(sql) {
       await db.exec(sql);
+    },
+    async query(sql) {
+      return (await db.query<Record<string, unknown>>(sql)).rows;
     },
     async copyCsv(table, columns, chunks) {
       for (const chunk of chunks) {
