@@ -54,7 +54,8 @@ describe('access control on every route', () => {
     expect((await h.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
 
-  it('cannot be bypassed by spelling the path differently', async () => {
+  it('cannot be bypassed by spelling the path differently or by HEAD', async () => {
+    expect((await h.app.inject({ method: 'HEAD', url: '/api/v1/dags' })).statusCode).toBe(401);
     for (const url of [
       '/%61pi/v1/dags',
       '/api/v1/%64ags',
