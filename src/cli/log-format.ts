@@ -1,7 +1,7 @@
 /**
  * Pretty-printing of JSON log lines (task attempt logs, the scheduler's own log):
  * `2024-05-01T02:00:00.123Z INFO  message key=value`. Correlation ids (dag, run, task,
- * attempt) and the code version of "attempt started" are left out: whoever prints the
+ * attempt, trace, span) and the code version of "attempt started" are left out: whoever prints the
  * lines knows them, and `--json` shows them. Lines that are not JSON are printed as they are.
  */
 import type { Colour, Paint } from './output.ts';
@@ -40,6 +40,10 @@ const HIDDEN = new Set([
   'taskId',
   'mapIndex',
   'tryNumber',
+  'trace_id',
+  'span_id',
+  'traceId',
+  'spanId',
   'pid',
   'hostname',
   'fileloc',
