@@ -19,6 +19,7 @@ const HEADLINES: Record<AlertKind, string> = {
   run_succeeded: 'Run succeeded',
   task_deadline_missed: 'Task missed its deadline',
   run_deadline_missed: 'Run missed its deadline',
+  quality_failed: 'Data quality checks failed',
 };
 
 /** An alert as text, ready for any notifier. */

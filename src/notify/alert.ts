@@ -1,7 +1,8 @@
 /**
  * An alert: one thing an on-call engineer should hear about — a task that failed, is
- * retrying or succeeded, a run that failed or succeeded, a deadline (SLA) missed. Alerts
- * are plain data; `alert-text.ts` renders them and the notifiers (`slack-notifier.ts`,
+ * retrying or succeeded, a run that failed or succeeded, a deadline (SLA) missed, data
+ * quality checks that failed without failing their task (`src/quality/quality-alerts.ts`).
+ * Alerts are plain data; `alert-text.ts` renders them and the notifiers (`slack-notifier.ts`,
  * `email-notifier.ts`, `webhook-notifier.ts`) deliver them.
  *
  * Vocabulary:
@@ -20,6 +21,7 @@ export const ALERT_KINDS = [
   'run_succeeded',
   'task_deadline_missed',
   'run_deadline_missed',
+  'quality_failed',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

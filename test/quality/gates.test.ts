@@ -7,7 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../src/observability/logger.ts';
+import { qualityAlert, qualityAlertListener } from '../../src/quality/quality-alerts.ts';
 import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
 import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
 import { type DataHarness, openDataHarness, readVersionRows } from '../data/support.ts';
@@ -135,6 +137,56 @@ for (const backend of STORE_BACKENDS) {
         (await quality.latestResults('orders', 2)).find((r) => r.checkId === 'range.amount'),
       ).toMatchObject({ status: 'error', quarantined: true });
       expect((await h.ops.showVersion('orders@v2')).blockingChecksPassed).toBe(false);
+    });
+
+    it('raises a quality_failed alert for checks that failed without failing the task', async () => {
+      const done = await check('orders', {
+        checks: [{ type: 'range', column: 'amount', min: 0 }],
+      });
+      expect(done.commitFailure).toBeUndefined();
+      const task = { ...done.task, notify: { ...done.task.notify, onFailure: ['oncall'] } };
+      const key = {
+        dagId: run.dagId,
+        runId: run.runId,
+        taskId: task.taskId,
+        mapIndex: -1,
+        tryNumber: 1,
+      };
+      const event = {
+        type: 'attempt_finished' as const,
+        key,
+        spec: {} as never,
+        task,
+        state: 'success' as const,
+        exitReason: 'success' as const,
+        error: null,
+        queuedAt: 0,
+        startedAt: 1000,
+        at: 1500,
+      };
+      const alert = await qualityAlert(h.store.db, event);
+      expect(alert).toMatchObject({
+        kind: 'quality_failed',
+        taskId: task.taskId,
+        durationMs: 500,
+        reason: '1 check failed',
+        error: "orders v2 'range.amount': 3 rows with 'amount' outside [0, ∞]",
+      });
+      const sent: { alert: unknown; targets: readonly string[] }[] = [];
+      const listen = qualityAlertListener({
+        db: h.store.db,
+        sink: { dispatch: (a, targets) => sent.push({ alert: a, targets }) },
+        log: createLogger({ level: 'silent' }),
+      });
+      listen(event);
+      await vi.waitFor(() => expect(sent).toEqual([{ alert, targets: ['oncall'] }]));
+      // A clean check raises nothing.
+      const clean = await check('orders@v1', {
+        checks: [{ type: 'range', column: 'amount', min: 0 }],
+      });
+      expect(
+        await qualityAlert(h.store.db, { ...event, key: { ...key, taskId: clean.task.taskId } }),
+      ).toBeNull();
     });
 
     it('a blocking dataset-level failure withholds the clean output but keeps the quarantine', async () => {
