@@ -93,13 +93,9 @@ export const qualityOperator: Operator<QualityConfig> = {
           quarantine: config.quarantineDataset ?? `${input.dataset}.quarantine`,
           output: config.quarantine ? (config.output ?? `${input.dataset}.clean`) : null,
         });
-        const results = report.results.map((r, i) => ({
+        const results = report.results.map((r) => ({
           ...r,
-          quarantined:
-            config.quarantine &&
-            written.quarantine !== null &&
-            report.plan.checks[i]?.rowPredicate !== null &&
-            (r.failingRows ?? 0) > 0,
+          quarantined: config.quarantine && written.checkIds.includes(r.checkId),
         }));
         const run: QualityRun = {
           dataset: input.dataset,

@@ -28,6 +28,8 @@ export interface QuarantineTargets {
 }
 
 export interface QuarantineOutcome {
+  /** Ids of the checks whose failing rows were written. */
+  checkIds: string[];
   quarantine: { dataset: string; rows: number } | null;
   output: { dataset: string; rows: number } | null;
 }
@@ -51,7 +53,11 @@ export async function writeQuarantine(
       (results[i]?.status === 'warn' || results[i]?.status === 'error') &&
       (results[i]?.failingRows ?? 0) > 0,
   );
-  const outcome: QuarantineOutcome = { quarantine: null, output: null };
+  const outcome: QuarantineOutcome = {
+    checkIds: failed.map((c) => c.check.id),
+    quarantine: null,
+    output: null,
+  };
   if (failed.length === 0) {
     if (targets.output !== null) {
       const staged = await stageQuery(ctx, session, targets.output, `select * from ${DATA_VIEW}`);
