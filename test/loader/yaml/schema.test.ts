@@ -61,10 +61,9 @@ describe('published pipeline schema', () => {
     );
     const results = await source.load(files);
     expect(results.flatMap((r) => [...r.issues, ...r.dags.flatMap((d) => d.issues)])).toEqual([]);
-    expect(results.flatMap((r) => r.dags.map((d) => d.spec.dagId)).sort()).toEqual([
-      'audience_refresh',
-      'campaign_digest',
-      'warehouse_sync',
-    ]);
+    // The YAML examples of docs/yaml.md, among the other example pipelines.
+    expect(results.flatMap((r) => r.dags.map((d) => d.spec.dagId))).toEqual(
+      expect.arrayContaining(['audience_refresh', 'campaign_digest', 'warehouse_sync']),
+    );
   });
 });
