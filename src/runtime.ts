@@ -22,6 +22,8 @@ import type { UpdraftMetrics } from './observability/metrics.ts';
 import { startObservability } from './observability/observability.ts';
 import type { Operations } from './ops/operations.ts';
 import { StoreOperations } from './ops/store-operations.ts';
+import { qualityAlertListener } from './quality/quality-alerts.ts';
+import { withQualityHooks } from './quality/quality-hooks.ts';
 import type { AttemptHooks } from './scheduler/attempt-hooks.ts';
 import { Scheduler, type SchedulerStatus } from './scheduler/scheduler.ts';
 import { removeDagFile, syncDagFile } from './store/queries/dags.ts';
@@ -123,7 +125,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log,
       logsDir,
       datasetsDir: path.join(home, 'datasets'),
-      hooks: options.hooks === undefined ? createDataHooks({ home }) : options.hooks,
+      hooks:
+        options.hooks === undefined
+          ? withQualityHooks(createDataHooks({ home }), { home })
+          : options.hooks,
       parallelism: options.parallelism,
       housekeepingMs: options.housekeepingMs ?? envMs('UPDRAFT_HOUSEKEEPING_MS'),
       leaseMs: envMs('UPDRAFT_SCHEDULER_LEASE_MS'),
@@ -176,6 +181,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           observability.metrics.deadlineMissed(m.dagId, m.task ? 'task' : 'run'),
         onNotification: observability.metrics.onNotification,
       });
+      scheduler.onEvent(qualityAlertListener({ db: store.db, sink: alerting.dispatcher, log }));
       await scheduler.start();
     } catch (err) {
       stopLogRetention();
