@@ -199,6 +199,12 @@ class PostgresStore extends BaseStore {
 /** Opens a PostgreSQL server store (a pool of 10 connections). */
 export async function openPostgresStore(url: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A connection the server drops (restart, pg_terminate_backend) fails the query or
+  // transaction using it, and the pool replaces it. Its 'error' event — emitted by the
+  // pool for an idle connection, by the client itself while it is checked out between
+  // two queries of a transaction — would otherwise end the process.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return new PostgresStore(db, redactUrl(url), url);
 }

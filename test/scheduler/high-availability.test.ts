@@ -202,3 +202,48 @@ describe.skipIf(postgres === undefined)('several schedulers on one PostgreSQL st
     expect(new Set(entries.map((e) => e.task)).size).toBe(8);
   }, 150_000);
 });
+
+describe.skipIf(postgres === undefined)('PostgreSQL connections terminated mid-run', () => {
+  let rt: TestRuntime | undefined;
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await rt?.close();
+    rt = undefined;
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every run finishes, each task once, after pg_terminate_backend kills every connection', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'updraft-pgkill-'));
+    dirs.push(dir);
+    const ledger = path.join(dir, 'ledger.jsonl');
+    appendFileSync(ledger, '');
+    rt = await startTestRuntime(
+      postgres!,
+      { 'race.ts': pipeline(ledger, 10, 400) },
+      { housekeepingMs: 300 },
+    );
+    await rt.runtime.ops.setPool('narrow', 2);
+    await rt.runtime.ops.triggerRun('race', { runId: 'r1' });
+    await rt.waitFor(
+      async () => (readLedger(ledger).length >= 2 ? true : undefined),
+      'the first tasks to finish',
+      60_000,
+    );
+    // Kill every connection of the test database, from a connection of its own.
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: rt.databaseUrl });
+    await admin.connect();
+    const killed = await admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
+    await admin.end();
+    expect(killed.rowCount).toBeGreaterThan(0);
+    const done = await rt.waitForRun('race', 'r1', 90_000);
+    expect(done.state).toBe('success');
+    const entries = readLedger(ledger);
+    expect(entries.map((e) => e.task).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `t${i}`).sort(),
+    );
+    expect(maxOverlap(entries)).toBeLessThanOrEqual(2);
+  }, 150_000);
+});
