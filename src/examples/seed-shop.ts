@@ -32,6 +32,8 @@ export interface SeedProgress {
 export interface SeedShopOptions extends Partial<ShopOptions> {
   batchRows?: number;
   onProgress?: (progress: SeedProgress) => void;
+  /** Called once every table is loaded, before the keys are added (slow on big seeds). */
+  onKeys?: () => void;
 }
 
 /** What a seed wrote. */
@@ -102,6 +104,7 @@ export async function seedShop(
       report(true);
       written.push({ name: table.name, rows });
     }
+    options.onKeys?.();
     await target.execute(tables.map(constraintsSql).join('\n'));
     const rowsJson = JSON.stringify(Object.fromEntries(written.map((t) => [t.name, t.rows])));
     await target.execute(

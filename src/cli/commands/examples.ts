@@ -113,6 +113,7 @@ export function registerExampleCommands(program: Command): void {
           scale,
           seed,
           onProgress: progressPrinter(process.stdout),
+          onKeys: () => say('adding primary and foreign keys'),
         });
         const total = summary.tables.reduce((sum, t) => sum + t.rows, 0);
         say(
