@@ -25,7 +25,9 @@ describe('updraft examples seed', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/into embedded PGlite source \(.*examples\/source\)/);
     expect(result.stdout).toMatch(/^\[1\/7\] customers: 50 rows$/m);
-    expect(result.stdout).toMatch(/^\[7\/7\] daily_sales: \d+ rows\nadding primary and foreign keys$/m);
+    expect(result.stdout).toMatch(
+      /^\[7\/7\] daily_sales: \d+ rows\nadding primary and foreign keys$/m,
+    );
     expect(result.stdout).toMatch(/^seeded \d+ rows in 7 tables of schema shop/m);
     const db = await PGlite.create(path.join(ws.home, 'examples', 'source'));
     try {
