@@ -13,7 +13,7 @@
 export const MAX_DATASET_NAME_LENGTH = 200;
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const ALIAS = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const ALIAS = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const VERSION = /^v([1-9][0-9]{0,15})$/;
 
 /** What the naming rules are, for error messages. */
@@ -31,6 +31,13 @@ export function datasetNameProblem(name: unknown): string | null {
     return `'${name}' is not a valid dataset name: use ${DATASET_NAME_RULE}`;
   }
   return null;
+}
+
+/** Why `alias` is not a valid alias name (`prod`, `staging`), or null when it is. */
+export function aliasNameProblem(alias: string): string | null {
+  return ALIAS.test(alias)
+    ? null
+    : `'${alias}' is not a valid alias: use letters, digits, '_' and '-', starting with a letter or '_', at most 64 characters`;
 }
 
 /** Parses `name`, `name@alias` or `name@v<N>`; throws with the rule when it is not one. */

@@ -3,7 +3,12 @@
  * configs, effects, the CLI). The rules themselves are in `src/core/dataset-ref.ts`,
  * shared with the loader.
  */
-import { type DatasetRef, datasetNameProblem, parseDatasetRef } from '../core/dataset-ref.ts';
+import {
+  aliasNameProblem,
+  type DatasetRef,
+  datasetNameProblem,
+  parseDatasetRef,
+} from '../core/dataset-ref.ts';
 import { UpdraftError } from '../core/errors.ts';
 
 /** Throws `UpdraftError` (`dataset_name_invalid`) naming the rule when `name` is not valid. */
@@ -21,12 +26,8 @@ export function parseRef(text: string): DatasetRef {
   }
 }
 
-/** An alias name: letters, digits, `_`, `-`, starting with a letter or `_`. */
+/** Throws `UpdraftError` (`dataset_alias_invalid`) naming the rule when `alias` is not valid. */
 export function assertAliasName(alias: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(alias)) {
-    throw new UpdraftError(
-      'dataset_alias_invalid',
-      `'${alias}' is not a valid alias: use letters, digits, '_' and '-', starting with a letter or '_'`,
-    );
-  }
+  const problem = aliasNameProblem(alias);
+  if (problem !== null) throw new UpdraftError('dataset_alias_invalid', problem);
 }

@@ -157,6 +157,20 @@ function literal(value: string | number | boolean): string {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * The measure of a check that fails when `n` problems were found; `countsRows` when the
+ * problems are rows (then they are the failing rows).
+ */
+function countMeasure(n: number, countsRows: boolean, ok: string, bad: string): Measured {
+  return {
+    value: n,
+    failed: n > 0,
+    failingRows: countsRows ? n : null,
+    message: n === 0 ? ok : bad,
+    details: null,
+  };
+}
+
 /** A row-level check whose aggregate is the count of rows matching its predicate. */
 function rowCheck(
   check: Check,
@@ -174,13 +188,7 @@ function rowCheck(
     reason,
     judge: ({ scan }) => {
       const n = num(scan[alias]) ?? 0;
-      return {
-        value: n,
-        failed: n > 0,
-        failingRows: n,
-        message: n === 0 ? 'no failing rows' : describe(n),
-        details: null,
-      };
+      return countMeasure(n, true, 'no failing rows', describe(n));
     },
   };
 }
@@ -263,14 +271,8 @@ function compileCheck(check: Check, context: PlanContext): CompiledCheck {
         reason: `duplicate key (${keys.join(', ')})`,
         judge: ({ scan }) => {
           const n = num(scan[alias]) ?? 0;
-          return {
-            value: n,
-            failed: n > 0,
-            failingRows: n,
-            message:
-              n === 0 ? 'every key is unique' : `${plural(n, 'extra row')} with a duplicated key`,
-            details: null,
-          };
+          const bad = `${plural(n, 'extra row')} with a duplicated key`;
+          return countMeasure(n, true, 'every key is unique', bad);
         },
       };
     }
@@ -357,16 +359,8 @@ function compileCheck(check: Check, context: PlanContext): CompiledCheck {
         reason: 'gap',
         judge: ({ scan }) => {
           const n = num(scan[alias]) ?? 0;
-          return {
-            value: n,
-            failed: n > 0,
-            failingRows: null,
-            message:
-              n === 0
-                ? `no missing ${check.grain}`
-                : `${plural(n, `missing ${check.grain}`)} in '${check.column}'`,
-            details: null,
-          };
+          const bad = `${plural(n, `missing ${check.grain}`)} in '${check.column}'`;
+          return countMeasure(n, false, `no missing ${check.grain}`, bad);
         },
       };
     }
@@ -380,13 +374,7 @@ function compileCheck(check: Check, context: PlanContext): CompiledCheck {
         reason: 'duplicate row',
         judge: ({ scan }) => {
           const n = num(scan[alias]) ?? 0;
-          return {
-            value: n,
-            failed: n > 0,
-            failingRows: n,
-            message: n === 0 ? 'no duplicate rows' : `${plural(n, 'duplicate row')}`,
-            details: null,
-          };
+          return countMeasure(n, true, 'no duplicate rows', plural(n, 'duplicate row'));
         },
       };
     }
@@ -405,13 +393,7 @@ function compileCheck(check: Check, context: PlanContext): CompiledCheck {
         reason: check.description ?? 'custom check',
         judge: ({ extra }) => {
           const n = num(extra?.n) ?? 0;
-          return {
-            value: n,
-            failed: n > 0,
-            failingRows: n,
-            message: n === 0 ? 'no failing rows' : `${plural(n, 'failing row')}`,
-            details: null,
-          };
+          return countMeasure(n, true, 'no failing rows', plural(n, 'failing row'));
         },
       };
     }

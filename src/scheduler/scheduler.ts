@@ -558,11 +558,8 @@ export class Scheduler {
       }
       const f = committed.finished[i];
       if (o.state && f && this.listeners.length) {
-        const { spec } = await this.specs(
-          tx,
-          f.event.key.dagId,
-          await this.runVersionHash(tx, o.ref.runPk),
-        );
+        const { versionHash } = await this.runVersion(tx, o.ref.runPk);
+        const { spec } = await this.specs(tx, f.event.key.dagId, versionHash);
         events.push({
           type: 'attempt_finished',
           key: f.event.key,
@@ -750,10 +747,6 @@ export class Scheduler {
     });
   }
 
-  private async runVersionHash(tx: Tx, runPk: number): Promise<string> {
-    return (await this.runVersion(tx, runPk)).versionHash;
-  }
-
   /**
    * Queued and running attempts, from the attempts this scheduler handed out (the store
    * holds no others: one scheduler per store, and a restart resets what was in flight).
@@ -911,14 +904,13 @@ export class Scheduler {
       keep,
       why: `scheduler stopped beating for over ${this.options.leaseMs} ms`,
     });
-    for (const runPk of runs) {
-      const { dagId } = await this.runVersion(tx, runPk);
-      const row = await tx
+    if (runs.length) {
+      const touched = await tx
         .selectFrom('dag_runs')
-        .select('run_id')
-        .where('id', '=', runPk)
-        .executeTakeFirst();
-      if (row) this.dirtyRuns.add(`${dagId}\u0000${row.run_id}`);
+        .select(['dag_id', 'run_id'])
+        .where('id', 'in', runs)
+        .execute();
+      for (const r of touched) this.dirtyRuns.add(`${r.dag_id}\u0000${r.run_id}`);
     }
     this.needEnqueue = true;
     this.log.warn({ schedulers: dead, runs: runs.length }, 'took over the runs of dead schedulers');
