@@ -3,15 +3,15 @@
  * store-side operations on them: recording a committed quality run (results, metric
  * history, the version's blocking flag and manifest summary) and reading history.
  */
-import { rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
 import type { Json } from '../core/dag-spec.ts';
-import { MANIFEST_FILE, type ManifestQuality } from '../data/manifest.ts';
+import type { ManifestQuality } from '../data/manifest.ts';
+import { syncManifestFile } from '../data/manifest-file.ts';
 import type { DataDatabase } from '../data/schema.ts';
 import { dataDb } from '../data/schema.ts';
 import type { DatasetStorage } from '../data/storage.ts';
 import type { HookTarget } from '../scheduler/attempt-hooks.ts';
+import { afterCommit } from '../store/after-commit.ts';
 import type { Db } from '../store/store.ts';
 import type { MetricPoint } from './anomaly.ts';
 import type { QualityRun } from './effects.ts';
@@ -67,9 +67,9 @@ export function qualityDb(db: Db): QualityDb {
 /**
  * Records a committed quality run: a result row per check, the metric values (replacing
  * those of an earlier check of the same version), the version's
- * `blocking_checks_passed`, and the summary in its manifest (registry row, then
- * `manifest.json` by an atomic rename; a rolled-back transaction can leave the file one
- * summary ahead, which the next check of the version overwrites).
+ * `blocking_checks_passed`, and the summary in its manifest: the registry row in the
+ * transaction, `manifest.json` from the committed row once the transaction commits
+ * (`afterCommit`), so a rollback leaves both as they were.
  */
 export async function recordQualityRun(
   db: Db,
@@ -168,10 +168,8 @@ export async function recordQualityRun(
     .where('dataset', '=', run.dataset)
     .where('version', '=', run.version)
     .execute();
-  const file = path.join(storage.resolve(version.path), MANIFEST_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(updated, null, 2)}\n`);
-  await rename(temp, file);
+  // The file follows the committed row: written now, a rollback would leave it ahead.
+  await afterCommit(db, (store) => syncManifestFile(store, storage, run.dataset, run.version));
   return { blockingPassed };
 }
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
+import { type CommittedAction, runCommittedActions, trackTransaction } from './after-commit.ts';
 import { migrateToLatest } from './migrate.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -36,7 +37,10 @@ export interface Store {
   readonly kind: 'pglite' | 'postgres';
   /** Human label: the data folder or the server URL without password. */
   readonly label: string;
-  /** Runs `fn` in a transaction; rolled back if it throws. */
+  /**
+   * Runs `fn` in a transaction; rolled back if it throws. Functions it registered with
+   * `afterCommit` run once the commit succeeded (`src/store/after-commit.ts`).
+   */
   transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Tells every subscriber (in this and, for PostgreSQL, other processes) what changed. */
   notify(signal: StoreSignal): Promise<void>;
@@ -72,8 +76,14 @@ abstract class BaseStore implements Store {
     readonly db: Kysely<Database>,
     readonly label: string,
   ) {}
-  transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+  async transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    let actions: CommittedAction[] = [];
+    const result = await this.db.transaction().execute((tx) => {
+      actions = trackTransaction(tx);
+      return fn(tx);
+    });
+    if (actions.length > 0) await runCommittedActions(actions, this.db);
+    return result;
   }
   migrate(): Promise<string[]> {
     return migrateToLatest(this.db as unknown as Kysely<unknown>);
