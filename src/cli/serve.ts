@@ -11,10 +11,11 @@
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { UpdraftError } from '../core/errors.ts';
+import type { ExampleSource } from '../examples/example-source.ts';
 import { componentLogOptions } from '../observability/logger.ts';
 import type { CliSettings } from './context.ts';
 import { formatLogLine } from './log-format.ts';
-import { colourEnabled, painter, say } from './output.ts';
+import { colourEnabled, humanDuration, painter, say } from './output.ts';
 import { updraftVersion } from './version.ts';
 
 export interface ServeOptions {
@@ -58,6 +59,10 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
   const log = processLogger(logFile);
   const stopSignal = waitForStopSignal(paint);
   try {
+    const examples = options.mode === 'standalone' ? await startExamples(settings.home, log) : null;
+    if (examples?.kind === 'embedded') {
+      cleanups.push({ what: 'stop the example source', run: () => examples.stop() });
+    }
     const { startRuntime } = await import('../runtime.ts');
     const runtime = await startRuntime({
       home: settings.home,
@@ -132,6 +137,7 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
         'control',
         socket ?? paint('dim', 'off (PostgreSQL store: CLI commands connect to it directly)'),
       ],
+      ...(examples === null ? [] : [['examples', describeExamples(examples)] as [string, string]]),
       ['task logs', runtime.homeInfo.logsDir],
       ['own log', logFile],
     ];
@@ -146,6 +152,38 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
     log.flush();
   }
   say('stopped');
+}
+
+/**
+ * The example shop's source for a standalone (src/examples/example-source.ts): served,
+ * and seeded on the first start with progress. Off with `UPDRAFT_EXAMPLES=false`.
+ */
+async function startExamples(home: string, log: Logger): Promise<ExampleSource | null> {
+  const setting = process.env.UPDRAFT_EXAMPLES?.trim().toLowerCase() ?? 'true';
+  if (setting === 'false') return null;
+  if (setting !== 'true') {
+    throw new UpdraftError(
+      'config_invalid',
+      `UPDRAFT_EXAMPLES must be 'true' or 'false'; got '${process.env.UPDRAFT_EXAMPLES}'`,
+    );
+  }
+  const { startExampleSource } = await import('../examples/example-source.ts');
+  const { progressPrinter } = await import('./commands/examples.ts');
+  return startExampleSource(home, {
+    log: { warn: (message) => log.warn(message), error: (message) => log.error(message) },
+    onSeedStart: (scale) =>
+      say(`seeding the example shop (scale ${scale}) into the embedded source`),
+    seed: { onProgress: progressPrinter(process.stdout) },
+  });
+}
+
+function describeExamples(examples: ExampleSource): string {
+  if (examples.kind === 'user') return `shop_source as defined in ${examples.definedIn}`;
+  const seeded =
+    examples.seeded === null
+      ? ''
+      : `, seeded ${examples.seeded.tables.reduce((sum, t) => sum + t.rows, 0)} rows in ${humanDuration(examples.seeded.milliseconds)}`;
+  return `shop_source = embedded PGlite ${examples.dir}${seeded}`;
 }
 
 /** JSON lines to `file`; on stderr the same records pretty on a terminal, JSON otherwise. */

@@ -1,17 +1,25 @@
 /**
- * PostgreSQL for data operators (worker side): opening a client on a named connection,
- * mapping column types between PostgreSQL and DuckDB, and the two bulk paths —
+ * PostgreSQL for data operators (worker side): opening a client on a named connection —
+ * a PostgreSQL server, or an embedded PGlite database served on its socket (see
+ * `pglite-server.ts`) —, mapping column types between PostgreSQL and DuckDB, and the
+ * two bulk paths —
  * `COPY (query) TO STDOUT` into a CSV file and a CSV file into `COPY table FROM STDIN` —
  * streamed with back-pressure, so memory stays bounded whatever the row count.
  * `pg` and `pg-copy-streams` are imported on first use.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { TaskFailure } from '../core/errors.ts';
 import type { OperatorContext } from '../operators/operator.ts';
+import {
+  PGLITE_SOCKET_PORT,
+  pgliteDataDir,
+  pgliteSocketDir,
+  pgliteSocketPath,
+} from './pglite-address.ts';
 
-const POSTGRES_TYPES = new Set(['postgres', 'postgresql']);
+const POSTGRES_TYPES = new Set(['postgres', 'postgresql', 'pglite']);
 
 /** A client on a named connection; `close` ends it (idempotent). */
 export interface PostgresSession {
@@ -38,13 +46,15 @@ export async function connectPostgres(
   }
   if (!POSTGRES_TYPES.has(info.type)) {
     throw new TaskFailure(
-      `task '${ctx.taskId}': connection '${name}' is a '${info.type}' connection; this operator needs a postgres:// connection`,
+      `task '${ctx.taskId}': connection '${name}' is a '${info.type}' connection; this operator needs a postgres:// connection (or pglite:// for an embedded database)`,
       { retry: false },
     );
   }
   const { default: pgModule } = await import('pg');
   const client = new pgModule.Client({
-    connectionString: info.url,
+    ...(info.type === 'pglite'
+      ? embeddedAddress(ctx, name, info.url)
+      : { connectionString: info.url }),
     application_name: `updraft:${ctx.dagId}.${ctx.taskId}`,
   });
   client.on('error', () => {}); // reported by the failing query
@@ -75,6 +85,36 @@ export async function connectPostgres(
       ctx.signal.removeEventListener('abort', onAbort);
       return close();
     },
+  };
+}
+
+/**
+ * Client settings for a `pglite:///folder` connection: the socket its server listens on
+ * (src/data/pglite-server.ts). No server there fails the attempt (retried: a standalone
+ * being restarted serves it again).
+ */
+function embeddedAddress(ctx: OperatorContext, name: string, url: string): pg.ClientConfig {
+  let dataDir: string;
+  try {
+    dataDir = pgliteDataDir(url);
+  } catch (error) {
+    throw new TaskFailure(
+      `task '${ctx.taskId}': connection '${name}': ${(error as Error).message}`,
+      {
+        retry: false,
+      },
+    );
+  }
+  if (!existsSync(pgliteSocketPath(dataDir))) {
+    throw new TaskFailure(
+      `task '${ctx.taskId}': connection '${name}' names the embedded database ${dataDir}, which no process serves: it is served while \`updraft standalone\` runs (or point the connection at a PostgreSQL server)`,
+    );
+  }
+  return {
+    host: pgliteSocketDir(dataDir),
+    port: PGLITE_SOCKET_PORT,
+    user: 'postgres',
+    database: 'postgres',
   };
 }
 

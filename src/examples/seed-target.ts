@@ -34,12 +34,19 @@ export function describePostgresUrl(url: string): string {
   }
 }
 
-/** Opens the PostgreSQL server at `url`; a clear error when it is not reachable. */
-export async function openPostgresSeedTarget(url: string, label: string): Promise<SeedTarget> {
+/**
+ * Opens the PostgreSQL server at `connection` (a URL, or client settings such as an
+ * embedded database's socket); a clear error when it is not reachable.
+ */
+export async function openPostgresSeedTarget(
+  connection: string | pg.ClientConfig,
+  label: string,
+): Promise<SeedTarget> {
   const { default: pgModule } = await import('pg');
-  const where = describePostgresUrl(url);
+  const where =
+    typeof connection === 'string' ? describePostgresUrl(connection) : String(connection.host);
   const client: pg.Client = new pgModule.Client({
-    connectionString: url,
+    ...(typeof connection === 'string' ? { connectionString: connection } : connection),
     application_name: 'updraft:examples-seed',
   });
   client.on('error', () => {}); // reported by the failing query

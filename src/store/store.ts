@@ -8,16 +8,14 @@
  * process wake the scheduler: in-process for PGlite, LISTEN/NOTIFY for PostgreSQL.
  */
 
-import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { type CommittedAction, runCommittedActions, trackTransaction } from './after-commit.ts';
 import { migrateToLatest } from './migrate.ts';
+import { ensurePGliteDataDir } from './pglite-data-dir.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -111,41 +109,9 @@ class PGliteStore extends BaseStore {
 
 /** Opens PGlite on a data folder (created if missing) or `memory://`. */
 export async function openPGliteStore(dataDir: string): Promise<Store> {
-  if (!dataDir.startsWith('memory://')) {
-    mkdirSync(dataDir, { recursive: true });
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initPGliteDataDir(dataDir);
-  }
+  if (!dataDir.startsWith('memory://')) await ensurePGliteDataDir(dataDir);
   const pglite = await PGlite.create(dataDir);
   return new PGliteStore(new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), dataDir);
-}
-
-/**
- * Creates a new PGlite data folder in a short-lived child process. Creating a database
- * (initdb) leaves PGlite holding about twice the memory of opening an existing one, for
- * the life of the process; doing it elsewhere keeps a long-running standalone lean.
- */
-async function initPGliteDataDir(dataDir: string): Promise<void> {
-  // Resolved from this file's folder, so the child finds the same PGlite package.
-  const script =
-    "const { PGlite } = await import('@electric-sql/pglite'); const db = await PGlite.create(process.argv[1]); await db.close();";
-  const cwd = path.dirname(fileURLToPath(import.meta.url));
-  await new Promise<void>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', script, dataDir],
-      { cwd },
-      (error, _out, stderr) => {
-        if (error)
-          reject(
-            new Error(
-              `could not create the embedded store in ${dataDir}: ${stderr || error.message}`,
-              { cause: error },
-            ),
-          );
-        else resolve();
-      },
-    );
-  });
 }
 
 class PostgresStore extends BaseStore {

@@ -37,8 +37,17 @@ export function createWorkspace(): Workspace {
   };
 }
 
+/**
+ * The CLI's environment: the test's, without Updraft settings that would leak in, and
+ * without the example shop's source in a standalone unless a test asks for it.
+ */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    UPDRAFT_EXAMPLES: 'false',
+    ...extra,
+  };
   delete env.UPDRAFT_HOME;
   delete env.UPDRAFT_PIPELINES;
   delete env.UPDRAFT_DATABASE_URL;

@@ -38,7 +38,7 @@ describe('updraft examples seed', () => {
     } finally {
       await db.close();
     }
-  });
+  }, 120_000);
 
   describe.skipIf(process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1')('into PostgreSQL', () => {
     let source: SourceDatabase;
@@ -83,5 +83,5 @@ describe('updraft examples seed', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot connect to connection 'down' \(127\.0\.0\.1:1\/shop\)/);
     expect(down.stderr).not.toContain('s3cret');
-  });
+  }, 120_000);
 });

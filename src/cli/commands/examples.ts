@@ -2,20 +2,15 @@
  * `updraft examples seed [--scale N] [--seed N] [--connection NAME]`: generates the
  * example shop (src/examples) and loads it into the source database — the PostgreSQL
  * server of a connection (the connections file, then `UPDRAFT_CONN_<NAME>`), or by
- * default the embedded PGlite source in `<home>/examples/source`. Shows a progress bar
+ * default the embedded PGlite source in `<home>/examples/source` (through the server of a
+ * running standalone, which serves it, else opened directly). Shows a progress bar
  * on a terminal and one line per table otherwise.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { SeedProgress } from '../../examples/seed-shop.ts';
 import { settingsOf } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { humanDuration, say } from '../output.ts';
-
-/** The embedded source database's folder under a home folder. */
-export function embeddedSourceDir(home: string): string {
-  return path.join(home, 'examples', 'source');
-}
 
 function parseNumber(flag: string, text: string): number {
   const value = Number(text);
@@ -49,7 +44,7 @@ async function connectionUrl(home: string, name: string): Promise<string> {
 }
 
 /** Renders progress: a redrawn bar on a terminal, a line per finished table otherwise. */
-function progressPrinter(stream: NodeJS.WriteStream): (p: SeedProgress) => void {
+export function progressPrinter(stream: NodeJS.WriteStream): (p: SeedProgress) => void {
   if (!stream.isTTY) {
     return (p) => {
       if (p.done) say(`[${p.tableIndex + 1}/${p.tableCount}] ${p.table}: ${p.rows} rows`);
@@ -101,7 +96,7 @@ export function registerExampleCommands(program: Command): void {
       const targets = await import('../../examples/seed-target.ts');
       const target =
         opts.connection === undefined
-          ? await targets.openPGliteSeedTarget(embeddedSourceDir(home))
+          ? await (await import('../../examples/example-source.ts')).openEmbeddedSeedTarget(home)
           : await targets.openPostgresSeedTarget(
               await connectionUrl(home, opts.connection),
               `connection '${opts.connection}'`,
