@@ -22,7 +22,9 @@ const dataDir = process.argv[2];
 if (dataDir === undefined) throw new Error('usage: pglite-server-main <data folder>');
 
 process.on('SIGINT', () => {});
-const db = await PGlite.create(dataDir);
+// PGlite's default 128 MB of shared buffers is most of its memory; a source read in
+// streams needs little (the operating system caches the files anyway).
+const db = await PGlite.create(dataDir, { postgresqlconf: 'shared_buffers = 16MB' });
 const server = await servePGlite(db, {
   socketPath: pgliteSocketPath(dataDir),
   onError: (error) => report({ type: 'problem', message: error.message }),
