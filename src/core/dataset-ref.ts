@@ -13,7 +13,9 @@
 export const MAX_DATASET_NAME_LENGTH = 200;
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const ALIAS = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+/** The rule of alias names, as a JSON Schema `pattern` (operator configs use it). */
+export const ALIAS_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]{0,63}$';
+const ALIAS = new RegExp(ALIAS_NAME_PATTERN);
 const VERSION = /^v([1-9][0-9]{0,15})$/;
 
 /** What the naming rules are, for error messages. */

@@ -3,18 +3,22 @@
  *
  * - `prepareAttempt`, in the enqueue transaction: resolves the task's inlets (`orders`,
  *   `orders@prod`, `orders@v3`) to versions, pinned per run and task in
- *   `dataset_run_inputs` so that a re-run reads the same versions; adds the watermark of
+ *   `dataset_run_inputs` so that a re-run reads the same versions. An inlet that a
+ *   direct upstream task wrote (or pinned) in the same run resolves to that very
+ *   version, not to whatever the alias points at by then; adds the watermark of
  *   an incremental extract and the URLs of the stored / file connections the task's
  *   config names.
  * - `commitEffects`, in the transaction recording the success: publishes each staged
- *   version (version number, manifest, registry row, `latest` alias, lineage, watermark)
- *   and only then renames its staging folder into place. A rolled-back transaction can
+ *   version (version number, manifest, registry row, `latest` alias, lineage, watermark),
+ *   moves the aliases `promote` tasks asked for (`pipeline-promotion.ts`), and only
+ *   then renames each staging folder into place. A rolled-back transaction can
  *   leave a renamed folder without a row: the next version with that number replaces
  *   it, and vacuum removes it; readers only ever find versions through the registry.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Json, TaskSpec } from '../core/dag-spec.ts';
+import type { DatasetRef } from '../core/dataset-ref.ts';
 import { UpdraftError } from '../core/errors.ts';
 import type { AttemptEffect } from '../executor/executor.ts';
 import type { AttemptHooks, HookTarget, PreparedContext } from '../scheduler/attempt-hooks.ts';
@@ -24,9 +28,17 @@ import {
   readConnectionsFile,
   storedConnectionUrls,
 } from './connection-store.ts';
-import { DATASET_VERSION_EFFECT, parseStagedVersion, type StagedVersion } from './effects.ts';
+import {
+  ALIAS_PROMOTION_EFFECT,
+  type AliasPromotion,
+  DATASET_VERSION_EFFECT,
+  parseAliasPromotion,
+  parseStagedVersion,
+  type StagedVersion,
+} from './effects.ts';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, manifestJson } from './manifest.ts';
 import { parseRef } from './names.ts';
+import { commitPromotion } from './pipeline-promotion.ts';
 import {
   ensureDataset,
   LATEST,
@@ -146,7 +158,8 @@ async function prepare(
 
 /**
  * The version `ref` resolves to for this run and task: the pinned one when the run has
- * pinned it already (re-runs read the same data), else resolved now and pinned.
+ * pinned it already (re-runs read the same data); else the one the run already settled
+ * on upstream (`versionOfRun`); else resolved now. Pinned either way.
  */
 async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Promise<PinnedInput> {
   const data = dataDb(db);
@@ -158,9 +171,11 @@ async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Pro
     .where('task_id', '=', target.task.taskId)
     .where('ref', '=', ref)
     .executeTakeFirst();
+  const version =
+    pinned === undefined ? await versionOfRun(db, target, parsed) : (pinned.version ?? null);
   const row = await resolveRef(
     db,
-    pinned?.version != null ? { name: parsed.name, version: pinned.version } : parsed,
+    version !== null ? { name: parsed.name, version } : parsed,
   ).catch((error: Error) => {
     throw new UpdraftError(
       'dataset_input_unavailable',
@@ -198,6 +213,43 @@ async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Pro
   return { dataset: row.dataset, version: row.version, path: row.path, rows: row.row_count };
 }
 
+/**
+ * The version of `ref` that the task's direct upstream tasks settled on in this run, so
+ * that a task reads what its upstream wrote or checked even when a concurrent run moved
+ * the alias meanwhile: for `name` (alias `latest`), the newest version an upstream task
+ * wrote in this run; else, or when none did, the version an upstream task pinned for the
+ * same reference. Null when no upstream task touched it (or `ref` names a version).
+ */
+async function versionOfRun(db: Db, target: HookTarget, ref: DatasetRef): Promise<number | null> {
+  const upstream = target.task.upstream;
+  if (ref.version !== undefined || upstream.length === 0) return null;
+  const data = dataDb(db);
+  if (ref.alias === LATEST) {
+    const written = await data
+      .selectFrom('dataset_versions')
+      .select((eb) => eb.fn.max('version').as('version'))
+      .where('dataset', '=', ref.name)
+      .where('run_pk', '=', target.runPk)
+      .where('task_id', 'in', upstream)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (written?.version != null) return written.version;
+  }
+  const read = await data
+    .selectFrom('dataset_run_inputs')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .where('run_pk', '=', target.runPk)
+    .where('task_id', 'in', upstream)
+    .where('dataset', '=', ref.name)
+    .where(
+      'ref',
+      'in',
+      ref.alias === LATEST ? [ref.name, `${ref.name}@${LATEST}`] : [`${ref.name}@${ref.alias}`],
+    )
+    .executeTakeFirst();
+  return read?.version ?? null;
+}
+
 async function commit(
   db: Db,
   target: HookTarget,
@@ -207,7 +259,12 @@ async function commit(
 ): Promise<{ updatedDatasets: string[] }> {
   const renames: { staging: string; target: string }[] = [];
   const updated: string[] = [];
+  const promotions: AliasPromotion[] = [];
   for (const effect of effects) {
+    if (effect.kind === ALIAS_PROMOTION_EFFECT) {
+      promotions.push(parseAliasPromotion(effect.data));
+      continue;
+    }
     if (effect.kind !== DATASET_VERSION_EFFECT) {
       throw new UpdraftError('effect_unknown', `unknown effect kind '${effect.kind}'`);
     }
@@ -217,6 +274,7 @@ async function commit(
     renames.push({ staging: staged.staging, target: published.path });
     if (!updated.includes(staged.dataset)) updated.push(staged.dataset);
   }
+  for (const promotion of promotions) await commitPromotion(db, target, promotion, now);
   // Files last: everything above can still roll back.
   for (const rename of renames) await storage.publish(rename.staging, rename.target);
   return { updatedDatasets: updated };

@@ -24,6 +24,8 @@ import {
   type AliasPolicy,
   APPROVER_ROLES,
   aliasPolicy,
+  assertMayMove,
+  assertPassesGates,
   setAliasPolicy,
 } from './promotion-policy.ts';
 import {
@@ -234,29 +236,8 @@ export class StoreDatasetOperations implements DatasetOperations {
       await assertDatasetExists(tx, dataset);
       await lockDataset(tx, dataset);
       const policy = await aliasPolicy(tx, dataset, alias);
-      this.assertMayMove(policy, options.actor);
-      const row = await resolveRef(tx, { name: dataset, version });
-      if (policy.requireChecks && row.blocking_checks_passed === false) {
-        throw new UpdraftError(
-          'promotion_refused',
-          `cannot promote '${dataset}' v${version} to '${alias}': its blocking quality checks failed`,
-        );
-      }
-      if (policy.requireApproval) {
-        const approval = await dataDb(tx)
-          .selectFrom('dataset_approvals')
-          .select('approved_by')
-          .where('dataset', '=', dataset)
-          .where('version', '=', version)
-          .where('alias', '=', alias)
-          .executeTakeFirst();
-        if (approval === undefined) {
-          throw new UpdraftError(
-            'promotion_refused',
-            `cannot promote '${dataset}' v${version} to '${alias}': it needs an approval by a user with the ${APPROVER_ROLES.join(' or ')} role ('updraft datasets approve ${dataset} ${version} --for ${alias}')`,
-          );
-        }
-      }
+      assertMayMove(policy, options.actor);
+      await assertPassesGates(tx, policy, await resolveRef(tx, { name: dataset, version }));
       const reason = options.reason ?? null;
       const from = await moveAlias(
         tx,
@@ -288,7 +269,7 @@ export class StoreDatasetOperations implements DatasetOperations {
     return this.store.transaction(async (tx) => {
       await assertDatasetExists(tx, dataset);
       await lockDataset(tx, dataset);
-      this.assertMayMove(await aliasPolicy(tx, dataset, alias), options.actor);
+      assertMayMove(await aliasPolicy(tx, dataset, alias), options.actor);
       const events = await dataDb(tx)
         .selectFrom('dataset_alias_events')
         .select(['action', 'to_version'])
@@ -478,15 +459,6 @@ export class StoreDatasetOperations implements DatasetOperations {
     requireRole(actor, ['admin'], 'rotating the connection key');
     const box = this.options.secrets();
     return { reencrypted: await this.store.transaction((tx) => rotateConnectionKeys(tx, box)) };
-  }
-
-  private assertMayMove(policy: AliasPolicy, actor: Actor): void {
-    if (policy.roles.includes(actor.role)) return;
-    throw forbidden(
-      policy.roles.length === 0
-        ? `alias '${policy.alias}' of '${policy.dataset}' moves only when a version is committed; promote to another alias`
-        : `'${actor.name}' (${actor.role}) may not move alias '${policy.alias}' of '${policy.dataset}': it needs the ${policy.roles.join(' or ')} role`,
-    );
   }
 
   private async resolveIncludingDeleted(text: string): Promise<VersionRow> {

@@ -4,14 +4,19 @@
  * folder reports it with `ctx.addEffect({ kind: 'dataset_version', data })`; the effect
  * travels with the success event, and the scheduler hands it to the data layer's
  * `commitEffects` hook inside the transaction that records the success.
+ *
+ * - `dataset_version`: a staged version to publish (`StagedVersion`);
+ * - `alias_promotion`: an alias to move to a version (`AliasPromotion`), under the
+ *   alias's promotion policy, by the `promote` operator.
  */
 import type { Json } from '../core/dag-spec.ts';
 import { UpdraftError } from '../core/errors.ts';
 import type { AttemptEffect } from '../executor/executor.ts';
 import type { ManifestColumn, ManifestFile } from './manifest.ts';
-import { assertDatasetName } from './names.ts';
+import { assertAliasName, assertDatasetName } from './names.ts';
 
 export const DATASET_VERSION_EFFECT = 'dataset_version';
+export const ALIAS_PROMOTION_EFFECT = 'alias_promotion';
 
 /** A version written into a staging folder, waiting to be published. */
 export interface StagedVersion {
@@ -52,4 +57,36 @@ export function parseStagedVersion(data: Json): StagedVersion {
   }
   assertDatasetName(value.dataset);
   return value as StagedVersion;
+}
+
+/** An alias move asked for by a task: `alias` of `dataset` to `version`. */
+export interface AliasPromotion {
+  dataset: string;
+  version: number;
+  alias: string;
+  reason: string;
+}
+
+/** The `alias_promotion` effect. */
+export function aliasPromotionEffect(promotion: AliasPromotion): AttemptEffect {
+  return { kind: ALIAS_PROMOTION_EFFECT, data: promotion as unknown as Json };
+}
+
+/** Reads an `alias_promotion` effect back, checking names and version. */
+export function parseAliasPromotion(data: Json): AliasPromotion {
+  const value = data as unknown as Partial<AliasPromotion> | null;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof value.dataset !== 'string' ||
+    typeof value.alias !== 'string' ||
+    typeof value.reason !== 'string' ||
+    !Number.isSafeInteger(value.version) ||
+    (value.version ?? 0) < 1
+  ) {
+    throw new UpdraftError('effect_invalid', 'an alias_promotion effect is malformed');
+  }
+  assertDatasetName(value.dataset);
+  assertAliasName(value.alias);
+  return value as AliasPromotion;
 }

@@ -50,6 +50,35 @@ export function pinnedInputs(ctx: OperatorContext): Map<string, PinnedInput> {
   return pinned;
 }
 
+/**
+ * The inlet an operator works on: the reference its config names in `dataset`, else the
+ * task's only inlet; null when it names none and has not exactly one.
+ */
+export function chosenInlet(dataset: string | undefined, inlets: readonly string[]): string | null {
+  if (dataset !== undefined) return dataset;
+  return inlets.length === 1 ? (inlets[0] as string) : null;
+}
+
+/**
+ * Worker side of `chosenInlet`: the inlet and its pinned version; fails without retry
+ * saying to set `dataset` to the inlet to `verb` (`check`, `promote`) when none is chosen.
+ */
+export function chosenInput(
+  ctx: OperatorContext,
+  dataset: string | undefined,
+  verb: string,
+): { ref: string; input: PinnedInput } {
+  const inlets = ctx.attempt.task.inlets;
+  const ref = chosenInlet(dataset, inlets);
+  if (ref === null) {
+    throw new TaskFailure(
+      `task '${ctx.taskId}': set 'dataset' to the inlet to ${verb} (inlets: ${inlets.join(', ') || 'none'})`,
+      { retry: false },
+    );
+  }
+  return { ref, input: pinnedInput(ctx, ref) };
+}
+
 /** The pinned version for `ref`; fails naming the inlets to add when it is not one. */
 export function pinnedInput(ctx: OperatorContext, ref: string): PinnedInput {
   const pinned = pinnedInputs(ctx);

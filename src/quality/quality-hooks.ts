@@ -18,7 +18,7 @@
 
 import { dataDb } from '../data/schema.ts';
 import { type DatasetStorage, datasetsRootForHome, LocalDatasetStorage } from '../data/storage.ts';
-import type { PinnedInput } from '../data/task-inputs.ts';
+import { chosenInlet, type PinnedInput } from '../data/task-inputs.ts';
 import type { AttemptEffect } from '../executor/executor.ts';
 import type { AttemptHooks, HookTarget, PreparedContext } from '../scheduler/attempt-hooks.ts';
 import type { Db } from '../store/store.ts';
@@ -33,7 +33,6 @@ import {
   type QualityRun,
 } from './effects.ts';
 import { parseMetric } from './metrics.ts';
-import { checkedRef } from './quality-operator.ts';
 import { markCleanOutput, metricHistory, recordQualityRun } from './quality-store.ts';
 
 export const QUALITY_OPERATOR = 'quality';
@@ -107,7 +106,7 @@ async function prepareQuality(
   prepared: PreparedContext,
 ): Promise<PreparedContext> {
   const config = target.task.config as { dataset?: string; checks?: CheckSpec[] };
-  const ref = checkedRef(config, target.task.inlets);
+  const ref = chosenInlet(config.dataset, target.task.inlets);
   const pinned =
     ref === null ? undefined : (prepared.inputs?.[ref] as unknown as PinnedInput | undefined);
   // The operator says what is wrong (no inlet to check) when it runs.

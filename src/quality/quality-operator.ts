@@ -8,11 +8,10 @@
  */
 import path from 'node:path';
 import type { Json } from '../core/dag-spec.ts';
-import { TaskFailure } from '../core/errors.ts';
 import { DuckDbSession, readParquetSql } from '../data/duckdb-session.ts';
 import { parseRef } from '../data/names.ts';
 import { withScratch } from '../data/scratch.ts';
-import { createInputViews, datasetsRootOf, inputFolder, pinnedInput } from '../data/task-inputs.ts';
+import { chosenInput, createInputViews, datasetsRootOf, inputFolder } from '../data/task-inputs.ts';
 import type { Operator } from '../operators/operator.ts';
 import { DATA_VIEW, PREVIOUS_VIEW } from './check-plan.ts';
 import { runChecks } from './check-runner.ts';
@@ -25,26 +24,13 @@ import {
 } from './effects.ts';
 import { writeQuarantine } from './quarantine.ts';
 
-/** The checked reference of a quality task: `dataset`, or its only inlet. */
-export function checkedRef(config: { dataset?: string }, inlets: readonly string[]): string | null {
-  if (config.dataset !== undefined) return config.dataset;
-  return inlets.length === 1 ? (inlets[0] as string) : null;
-}
-
 export const qualityOperator: Operator<QualityConfig> = {
   name: 'quality',
   description: 'Data quality checks on a dataset version in DuckDB, with quarantine and gates.',
   configSchema: qualityConfigSchema,
   async run(config, ctx): Promise<Json> {
     const inlets = ctx.attempt.task.inlets;
-    const ref = checkedRef(config, inlets);
-    if (ref === null) {
-      throw new TaskFailure(
-        `task '${ctx.taskId}': set 'dataset' to the inlet to check (inlets: ${inlets.join(', ') || 'none'})`,
-        { retry: false },
-      );
-    }
-    const input = pinnedInput(ctx, ref);
+    const { input } = chosenInput(ctx, config.dataset, 'check');
     const context = (ctx.attempt.context.inputs?.[QUALITY_INPUT_KEY] ?? {
       previous: null,
       history: {},

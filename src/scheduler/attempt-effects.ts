@@ -6,10 +6,12 @@
  * Only a success that is still current (same try number, task instance queued or
  * running) commits: a stale attempt's effects are dropped with its report. A commit
  * that throws is undone (savepoint) and the success becomes a failure with the reason,
- * retried like any error when tries are left. A commit that returns `failure` is kept,
- * and the success becomes a failure without retry (the same output would fail again).
+ * retried like any error when tries are left (not when it throws a `TaskFailure` with
+ * `retry: false`). A commit that returns `failure` is kept, and the success becomes a
+ * failure without retry (the same output would fail again).
  */
 import { sql } from 'kysely';
+import { TaskFailure } from '../core/errors.ts';
 import type { ExecutorEvent } from '../executor/executor.ts';
 import { withSavepoint } from '../store/savepoint.ts';
 import { type AttemptHooks, hookErrorMessage } from './attempt-hooks.ts';
@@ -57,7 +59,9 @@ export async function commitAttemptEffects(
       // Committed, yet a failure (blocking quality checks): kept, and no retry.
       if (done.failure !== undefined) failures.set(f, { message: done.failure, retry: false });
     } catch (error) {
-      failures.set(f, { message: hookErrorMessage('committing', error), retry: true });
+      // A refusal that would repeat (e.g. a promotion the policy forbids) says so.
+      const retry = !(error instanceof TaskFailure && !error.retry);
+      failures.set(f, { message: hookErrorMessage('committing', error), retry });
     }
   }
   return {

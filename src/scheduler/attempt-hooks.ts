@@ -10,7 +10,8 @@
  * - After: when an attempt succeeds with effects (`ctx.addEffect`), `commitEffects`
  *   applies them in the transaction that records the success, fenced by try number — a
  *   stale attempt's effects are never committed. If it throws, the attempt fails with
- *   its message instead of succeeding, and nothing it did is kept.
+ *   its message instead of succeeding, and nothing it did is kept; it is retried when
+ *   tries are left, unless the error is a `TaskFailure` with `retry: false`.
  */
 import type { TaskSpec } from '../core/dag-spec.ts';
 import type { AttemptContext, AttemptEffect } from '../executor/executor.ts';

@@ -26,6 +26,7 @@ describe('the operator registry', () => {
         'extract',
         'http',
         'load',
+        'promote',
         'snapshot',
         'sql',
         'sql_models',

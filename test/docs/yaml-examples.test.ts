@@ -124,6 +124,15 @@ describe('docs/yaml.md examples', () => {
     });
   });
 
+  it('the promote example loads without issues', async () => {
+    const example = blocks.find((block) => block.includes('operator: promote')) ?? '';
+    const { result } = await load({ 'promote.yaml': example }, 'promote.yaml');
+    expect(result?.issues).toEqual([]);
+    expect(result?.dags[0]?.spec.tasks.map((t) => [t.taskId, t.operator, t.config])).toContainEqual(
+      ['promote', 'promote', { to: 'staging' }],
+    );
+  });
+
   it('the lint configuration example is valid', async () => {
     // The block is indented inside a list item.
     const config = (blocks.find((block) => block.trimStart().startsWith('rules:')) ?? '').replace(

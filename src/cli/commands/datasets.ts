@@ -9,7 +9,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { DatasetOperations } from '../../data/dataset-operations.ts';
-import type { Actor, Role } from '../../data/promotion-policy.ts';
+import { type Actor, POLICY_ROLES, type PolicyRole } from '../../data/promotion-policy.ts';
 import { commandLine, settingsOf } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { isoTime, printJson, printTable, say } from '../output.ts';
@@ -372,7 +372,7 @@ export function registerDatasetCommands(program: Command): void {
     .description("set the policy of an alias for a dataset, or for every dataset with '*'")
     .requiredOption(
       '--roles <roles>',
-      'roles that may move it, comma-separated (viewer, user, op, admin)',
+      `roles that may move it, comma-separated (${POLICY_ROLES.join(', ')}; pipeline: a promote task)`,
     )
     .option(
       '--require-approval',
@@ -390,17 +390,17 @@ export function registerDatasetCommands(program: Command): void {
           .split(',')
           .map((r) => r.trim())
           .filter(Boolean);
-        const unknown = roles.filter((r) => !['viewer', 'user', 'op', 'admin'].includes(r));
+        const unknown = roles.filter((r) => !(POLICY_ROLES as readonly string[]).includes(r));
         if (unknown.length > 0)
           throw new UsageError(
-            `unknown role(s) ${unknown.join(', ')}: use viewer, user, op, admin`,
+            `unknown role(s) ${unknown.join(', ')}: use ${POLICY_ROLES.join(', ')}`,
           );
         await withDatasetOperations(cmd, async (ops) => {
           await ops.setAliasPolicy(
             {
               dataset,
               alias,
-              roles: roles as Role[],
+              roles: roles as PolicyRole[],
               requireChecks: opts.requireChecks,
               requireApproval: opts.requireApproval ?? false,
             },
