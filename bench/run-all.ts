@@ -17,6 +17,7 @@ import { sequentialTasks } from './sequential-tasks.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
 import { type Figure, figureTable, progress } from './support/report.ts';
 import { throughput } from './throughput.ts';
+import { traceOverhead } from './trace-overhead.ts';
 import { uiGrid } from './ui-grid.ts';
 import { yamlLoad } from './yaml-load.ts';
 
@@ -31,6 +32,7 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'extract', run: extract10m },
   { name: 'transform', run: duckdbTransform },
   { name: 'quality', run: qualityScan },
+  { name: 'trace', run: traceOverhead },
   { name: 'ui', run: uiGrid },
 ];
 

@@ -15,8 +15,7 @@
  *   leave a renamed folder without a row: the next version with that number replaces
  *   it, and vacuum removes it; readers only ever find versions through the registry.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Json, TaskSpec } from '../core/dag-spec.ts';
 import type { DatasetRef } from '../core/dataset-ref.ts';
 import { UpdraftError } from '../core/errors.ts';
@@ -36,17 +35,10 @@ import {
   parseStagedVersion,
   type StagedVersion,
 } from './effects.ts';
-import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, manifestJson } from './manifest.ts';
 import { parseRef } from './names.ts';
 import { commitPromotion } from './pipeline-promotion.ts';
-import {
-  ensureDataset,
-  LATEST,
-  latestVersionNumber,
-  lockDataset,
-  moveAlias,
-  resolveRef,
-} from './registry.ts';
+import { registerVersion } from './publish-version.ts';
+import { LATEST, resolveRef } from './registry.ts';
 import { dataDb } from './schema.ts';
 import { SecretBox } from './secret-box.ts';
 import {
@@ -315,11 +307,6 @@ async function publishVersion(
   now: Date,
 ): Promise<{ version: number; path: string }> {
   const data = dataDb(db);
-  const dataset = staged.dataset;
-  await ensureDataset(data, dataset);
-  await lockDataset(db, dataset);
-  const version = ((await latestVersionNumber(db, dataset)) ?? 0) + 1;
-  const relPath = `${dataset}/v${version}`;
   const run = await data
     .selectFrom('dag_runs')
     .select('version_hash')
@@ -337,92 +324,47 @@ async function publishVersion(
     ),
     ...staged.reads,
   ]);
-  const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    dataset,
-    version,
-    rowCount: staged.rowCount,
-    bytes: staged.bytes,
-    files: staged.files,
-    schema: staged.schema,
-    producedBy: {
-      dagId: target.dagId,
-      runId: target.runId,
-      taskId: target.task.taskId,
-      mapIndex: target.mapIndex,
-      tryNumber: target.tryNumber,
-    },
-    dataInterval: staged.dataInterval,
-    code: {
-      gitCommit: staged.gitCommit,
-      codeHash: staged.codeHash,
-      dagVersionHash: run?.version_hash ?? null,
-    },
-    inputs,
-    watermark: staged.watermark,
-    createdAt: now.toISOString(),
-  };
-  await data
-    .insertInto('dataset_versions')
-    .values({
-      dataset,
-      version,
-      path: relPath,
-      manifest: JSON.stringify(manifestJson(manifest)),
-      row_count: staged.rowCount,
-      bytes: staged.bytes,
-      file_count: staged.files.length,
-      run_pk: target.runPk,
-      dag_id: target.dagId,
-      run_id: target.runId,
-      task_id: target.task.taskId,
-      try_number: target.tryNumber,
-      blocking_checks_passed: null,
-      created_at: now,
-      deleted_at: null,
-    })
-    .execute();
-  await moveAlias(
+  const { version, path } = await registerVersion(
     db,
-    dataset,
-    LATEST,
-    version,
+    storage,
     {
-      actor: 'updraft',
-      role: null,
+      staged,
+      producer: {
+        runPk: target.runPk,
+        dagId: target.dagId,
+        runId: target.runId,
+        taskId: target.task.taskId,
+        tryNumber: target.tryNumber,
+      },
+      producedBy: {
+        dagId: target.dagId,
+        runId: target.runId,
+        taskId: target.task.taskId,
+        mapIndex: target.mapIndex,
+        tryNumber: target.tryNumber,
+      },
+      code: {
+        gitCommit: staged.gitCommit,
+        codeHash: staged.codeHash,
+        dagVersionHash: run?.version_hash ?? null,
+      },
+      inputs,
+      // Pinned inlets got their read edge when they were pinned.
+      lineageReads: staged.reads.filter(
+        (r) => !pinned.some((p) => p.dataset === r.dataset && p.version === r.version),
+      ),
+      watermark: staged.watermark,
       reason: `committed by ${target.dagId}/${target.runId}/${target.task.taskId} try ${target.tryNumber}`,
-      action: 'commit',
     },
     now,
   );
-  const lineage = {
-    run_pk: target.runPk,
-    dag_id: target.dagId,
-    run_id: target.runId,
-    task_id: target.task.taskId,
-    at: now,
-  };
-  await data
-    .insertInto('dataset_lineage')
-    .values([
-      { ...lineage, direction: 'write' as const, dataset, version },
-      ...staged.reads
-        .filter((r) => !pinned.some((p) => p.dataset === r.dataset && p.version === r.version))
-        .map((r) => ({
-          ...lineage,
-          direction: 'read' as const,
-          dataset: r.dataset,
-          version: r.version,
-        })),
-    ])
-    .execute();
   if (staged.watermark !== null) {
     await data
       .insertInto('dataset_watermarks')
       .values({
         dag_id: target.dagId,
         task_id: target.task.taskId,
-        dataset,
+        dataset: staged.dataset,
         column_name: staged.watermark.column,
         value: staged.watermark.value,
         version,
@@ -438,11 +380,7 @@ async function publishVersion(
       )
       .execute();
   }
-  await writeFile(
-    path.join(storage.stagingAt(staged.staging), MANIFEST_FILE),
-    `${JSON.stringify(manifest, null, 2)}\n`,
-  );
-  return { version, path: relPath };
+  return { version, path };
 }
 
 function dedupe(

@@ -7,10 +7,15 @@
  * The database is in memory with a memory limit and a spill folder, so a transform
  * larger than memory spills to disk instead of failing. Errors name what ran (`task
  * 'x'`, `model 'y'`) and carry DuckDB's own message; aborting the signal interrupts the
- * running statement.
+ * running statement. Each statement run is a span under the attempt's (when tracing is
+ * on), with the statement's text sanitized.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { TaskFailure } from '../core/errors.ts';
+import { type DbTarget, traceSql } from '../observability/db-spans.ts';
+
+/** Every statement is a span (`src/observability/db-spans.ts`); `memory` is DuckDB's name for it. */
+const DUCKDB: DbTarget = { system: 'duckdb', namespace: 'memory' };
 
 export interface DuckDbOptions {
   /** DuckDB `memory_limit` (default `1GB`). */
@@ -74,26 +79,28 @@ export class DuckDbSession {
   }
 
   /** Runs `sql` (one or more statements) on `connection` (default the main one). */
-  async run(sql: string, what: string, connection = this.main): Promise<void> {
-    try {
-      await connection.run(sql);
-    } catch (error) {
-      throw this.failure(error, what);
-    }
+  run(sql: string, what: string, connection = this.main): Promise<void> {
+    return traceSql(DUCKDB, sql, async () => {
+      try {
+        await connection.run(sql);
+      } catch (error) {
+        throw this.failure(error, what);
+      }
+    });
   }
 
   /** Runs a query and returns its rows as JSON-safe objects (bigints as strings). */
-  async rows(
-    sql: string,
-    what: string,
-    connection = this.main,
-  ): Promise<Record<string, unknown>[]> {
-    try {
-      const reader = await connection.runAndReadAll(sql);
-      return reader.getRowObjectsJson();
-    } catch (error) {
-      throw this.failure(error, what);
-    }
+  rows(sql: string, what: string, connection = this.main): Promise<Record<string, unknown>[]> {
+    return traceSql(DUCKDB, sql, async (span) => {
+      try {
+        const reader = await connection.runAndReadAll(sql);
+        const rows = reader.getRowObjectsJson();
+        span.setAttribute('db.response.returned_rows', rows.length);
+        return rows;
+      } catch (error) {
+        throw this.failure(error, what);
+      }
+    });
   }
 
   /** Closes every connection and the database. */

@@ -31,6 +31,10 @@ export interface Manifest {
   bytes: number;
   files: ManifestFile[];
   schema: ManifestColumn[];
+  /**
+   * The attempt that wrote it. A quarantine replay names the quality task whose
+   * quarantine it replayed, as `<task>:replay` with try 0 (no attempt ran; see `replay`).
+   */
   producedBy: {
     dagId: string;
     runId: string;
@@ -54,6 +58,28 @@ export interface Manifest {
   createdAt: string;
   /** The latest quality checks of this version (added by the quality layer, issue 5). */
   quality?: ManifestQuality;
+  /** Set on the versions a quarantine replay wrote (`updraft quality replay`). */
+  replay?: ManifestReplay;
+}
+
+/** How a version written by a quarantine replay came about (ADR 17). */
+export interface ManifestReplay {
+  /** The replay (`quality_replays.id`). */
+  id: number;
+  /** The quarantine version whose rows were replayed. */
+  from: { dataset: string; version: number };
+  /** The checked version the rows failed in. */
+  checked: { dataset: string; version: number };
+  /** The clean-output version the released rows were added to. */
+  base: { dataset: string; version: number };
+  /** The fix run on the rows (DuckDB SQL), or null. */
+  fix: string | null;
+  /** Only the rows these checks quarantined were replayed (null: every row). */
+  checks: string[] | null;
+  /** Rows taken from the quarantine, released (now passing), kept in quarantine. */
+  rows: { replayed: number; released: number; kept: number };
+  /** Who replayed them. */
+  by: string;
 }
 
 /** Summary of the latest quality task that checked a version. */

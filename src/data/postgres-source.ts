@@ -6,11 +6,18 @@
  * `COPY (query) TO STDOUT` into a CSV file and a CSV file into `COPY table FROM STDIN` —
  * streamed with back-pressure, so memory stays bounded whatever the row count.
  * `pg` and `pg-copy-streams` are imported on first use.
+ *
+ * Operators send statements through `PostgresSession.query` and the two copy functions,
+ * so each statement is a span under the attempt's (`src/observability/db-spans.ts`):
+ * database, server, operation, the sanitized text, and the rows (and bytes copied).
  */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Span } from '@opentelemetry/api';
 import type pg from 'pg';
 import { TaskFailure } from '../core/errors.ts';
+import { type DbTarget, traceSql } from '../observability/db-spans.ts';
 import type { OperatorContext } from '../operators/operator.ts';
 import {
   PGLITE_SOCKET_PORT,
@@ -24,6 +31,13 @@ const POSTGRES_TYPES = new Set(['postgres', 'postgresql', 'pglite']);
 /** A client on a named connection; `close` ends it (idempotent). */
 export interface PostgresSession {
   client: pg.Client;
+  /** The database and server, for the statements' spans. */
+  target: DbTarget;
+  /**
+   * Sends `text` (with `values` bound to `$1`, `$2`, …: never part of the text) in a span.
+   * Several statements without values resolve to an array, one result each.
+   */
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   close(): Promise<void>;
 }
 
@@ -58,10 +72,29 @@ export async function connectPostgres(
     application_name: `updraft:${ctx.dagId}.${ctx.taskId}`,
   });
   client.on('error', () => {}); // reported by the failing query
+  // An embedded database is named by its folder: not worth a span attribute.
+  const target: DbTarget =
+    info.type === 'pglite'
+      ? { system: 'postgresql', namespace: 'pglite' }
+      : {
+          system: 'postgresql',
+          namespace: info.schema ?? info.login ?? 'postgres',
+          serverAddress: info.host,
+          serverPort: info.port ?? 5432,
+        };
+  const query = (text: string, values?: unknown[]) =>
+    traceSql(target, text, async (span) => {
+      const result = await client.query(text, values);
+      const results = result as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(results) ? results.at(-1) : results;
+      if (last?.rowCount != null) span.setAttribute('updraft.rows', last.rowCount);
+      if (last?.fields?.length) span.setAttribute('db.response.returned_rows', last.rows.length);
+      return result;
+    });
   try {
     await client.connect();
     // Text forms both sides agree on: ISO dates in UTC, exact floats, hex bytea.
-    await client.query(
+    await query(
       "set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set bytea_output = 'hex'; set intervalstyle = 'iso_8601'",
     );
   } catch (error) {
@@ -81,6 +114,8 @@ export async function connectPostgres(
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   return {
     client,
+    target,
+    query,
     close: () => {
       ctx.signal.removeEventListener('abort', onAbort);
       return close();
@@ -203,24 +238,51 @@ export function postgresTypeOf(duckType: string): string {
 
 /** Streams `COPY (query) TO STDOUT` as CSV into `file`. */
 export async function copyQueryToCsv(
-  client: pg.Client,
+  session: PostgresSession,
   query: string,
   file: string,
 ): Promise<void> {
   const { to } = await import('pg-copy-streams');
-  const source = client.query(to(`copy (${query}) to stdout with (format csv)`));
-  await pipeline(source, createWriteStream(file));
+  const text = `copy (${query}) to stdout with (format csv)`;
+  await traceSql(session.target, text, async (span) => {
+    const source = session.client.query(to(text));
+    await pipeCounting(span, source, createWriteStream(file));
+    span.setAttribute('updraft.rows', source.rowCount);
+  });
 }
 
 /** Streams the CSV `file` into `COPY <target> FROM STDIN`. */
 export async function copyCsvIntoTable(
-  client: pg.Client,
+  session: PostgresSession,
   target: string,
   file: string,
 ): Promise<void> {
   const { from } = await import('pg-copy-streams');
-  const sink = client.query(from(`copy ${target} from stdin with (format csv)`));
-  await pipeline(createReadStream(file), sink);
+  const text = `copy ${target} from stdin with (format csv)`;
+  await traceSql(session.target, text, async (span) => {
+    const sink = session.client.query(from(text));
+    await pipeCounting(span, createReadStream(file), sink);
+    span.setAttribute('updraft.rows', sink.rowCount);
+  });
+}
+
+/** Pipes `from` into `to`, counting the bytes into `updraft.bytes` when `span` records. */
+function pipeCounting(
+  span: Span,
+  from: NodeJS.ReadableStream,
+  to: NodeJS.WritableStream,
+): Promise<void> {
+  if (!span.isRecording()) return pipeline(from, to);
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return pipeline(from, counter, to).then(() => {
+    span.setAttribute('updraft.bytes', bytes);
+  });
 }
 
 /** A PostgreSQL identifier, possibly schema-qualified (`sales.orders`), quoted. */

@@ -11,6 +11,26 @@ export function runTraceIds(dagId: string, runId: string): { traceId: string; sp
   return { traceId: hash.slice(0, 32), spanId: hash.slice(32, 48) };
 }
 
+/**
+ * The span id (16 hex) of one attempt's span: derived like the run's ids, so the
+ * scheduler can parent its commit of the attempt's output on the span a worker made.
+ */
+export function attemptSpanId(attempt: {
+  dagId: string;
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+  tryNumber: number;
+}): string {
+  const { dagId, runId, taskId, mapIndex, tryNumber } = attempt;
+  return createHash('sha256')
+    .update(
+      `updraft-attempt\u0000${dagId}\u0000${runId}\u0000${taskId}\u0000${mapIndex}\u0000${tryNumber}`,
+    )
+    .digest('hex')
+    .slice(0, 16);
+}
+
 /** The active span's `trace_id`/`span_id` (for log lines), or null outside a span. */
 export function activeTraceFields(): { trace_id: string; span_id: string } | null {
   const span = trace.getSpan(context.active());

@@ -5,11 +5,15 @@
  *
  *   dag_run <dag>                  (scheduler process, exported when the run finishes)
  *   └── attempt <dag>.<task> #n    (worker process, the task runner)
- *       └── <operator step>         (`traceStep`: each SQL statement, each snapshot write, …)
+ *       ├── <operator step>         (`traceStep`: each SQL statement, each snapshot write, …)
+ *       └── commit <dag>.<task> #n  (scheduler process: the attempt's output committed)
+ *           └── <commit step>       (a version published, quality results recorded, …)
  *
  * The run's trace id and span id are derived from the DAG and run ids (`runTraceIds`),
- * so a worker parents its attempt span on the run span with no context passed along,
- * and every log line about a run can carry its `trace_id` whether or not tracing is on.
+ * and an attempt's span id from its key (`attemptSpanId`), so a worker parents its
+ * attempt span on the run span, and the scheduler its commit span on the attempt span,
+ * with no context passed along; every log line about a run can carry its `trace_id`
+ * whether or not tracing is on.
  */
 import {
   type Attributes,
@@ -31,7 +35,7 @@ import {
   type IdGenerator,
   RandomIdGenerator,
 } from '@opentelemetry/sdk-trace-base';
-import { runTraceIds } from './trace-context.ts';
+import { attemptSpanId, runTraceIds } from './trace-context.ts';
 
 const TRACER = 'updraft';
 
@@ -142,6 +146,26 @@ export function recordRunSpan(run: {
   span.end(run.endedAt);
 }
 
+/** An attempt's key, the ids of what it is in. */
+type AttemptKeyLike = {
+  dagId: string;
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+  tryNumber: number;
+};
+
+/** The attributes naming an attempt, on its span and on its commit's. */
+function attemptAttributes(attempt: AttemptKeyLike): Attributes {
+  return {
+    'updraft.dag_id': attempt.dagId,
+    'updraft.run_id': attempt.runId,
+    'updraft.task_id': attempt.taskId,
+    'updraft.map_index': attempt.mapIndex,
+    'updraft.try_number': attempt.tryNumber,
+  };
+}
+
 /** An attempt's span and the context to run its operator in. */
 export interface AttemptSpan {
   /** `trace_id` (and `span_id` when recording) for the attempt's log lines. */
@@ -166,26 +190,16 @@ export function startAttemptSpan(attempt: {
   if (!active) {
     return { logFields: { trace_id: ids.traceId }, run: (fn) => fn(), end() {} };
   }
-  const parent = trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: ids.traceId,
-    spanId: ids.spanId,
-    traceFlags: TraceFlags.SAMPLED,
-    isRemote: true,
-  });
+  const parent = remoteParent(ids.traceId, ids.spanId);
+  active.ids.preset = { traceId: ids.traceId, spanId: attemptSpanId(attempt) };
   const span = trace.getTracer(TRACER).startSpan(
     `attempt ${attempt.dagId}.${attempt.taskId} #${attempt.tryNumber}`,
     {
-      attributes: {
-        'updraft.dag_id': attempt.dagId,
-        'updraft.run_id': attempt.runId,
-        'updraft.task_id': attempt.taskId,
-        'updraft.map_index': attempt.mapIndex,
-        'updraft.try_number': attempt.tryNumber,
-        'updraft.operator': attempt.operator,
-      },
+      attributes: { ...attemptAttributes(attempt), 'updraft.operator': attempt.operator },
     },
     parent,
   );
+  active.ids.preset = null;
   const spanContext = trace.setSpan(parent, span);
   return {
     logFields: { trace_id: ids.traceId, span_id: span.spanContext().spanId },
@@ -207,25 +221,81 @@ export function startAttemptSpan(attempt: {
   };
 }
 
+/** A sampled remote span context as the parent of a span this process starts. */
+function remoteParent(traceId: string, spanId: string) {
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId,
+    spanId,
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+}
+
+/** The span `traceStep` hands its function when tracing is off: records nothing. */
+const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Whether this process exports spans (attributes worth computing). */
+export function tracingEnabled(): boolean {
+  return active !== null;
+}
+
 /**
  * Runs one operator step (a SQL statement, a snapshot write) in a span under the current
- * attempt; records its error. Costs a function call when tracing is off.
+ * span (the attempt's, or a commit's); records its error. `attributes` may be a function,
+ * called only when tracing is on, so building them costs nothing otherwise: with tracing
+ * off a step costs one function call.
  */
-export async function traceStep<T>(
+export function traceStep<T>(
   name: string,
-  attributes: Attributes,
+  attributes: Attributes | (() => Attributes),
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  if (!active) return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
-  return trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  if (!active) return fn(NOT_RECORDING);
+  const attrs = typeof attributes === 'function' ? attributes() : attributes;
+  return trace
+    .getTracer(TRACER)
+    .startActiveSpan(name, { attributes: attrs }, (span) => endWith(span, fn(span)));
+}
+
+/** Ends `span` when `work` settles, recording a failure. */
+async function endWith<T>(span: Span, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Runs the scheduler's commit of an attempt's output (`AttemptHooks.commitEffects`) in a
+ * span `commit <dag>.<task> #n` under that attempt's span, so what the commit writes
+ * (versions, manifests, quality results; `traceStep` inside it) joins the attempt's
+ * tree. Just runs `fn` when tracing is off.
+ */
+export function traceAttemptCommit<T>(attempt: AttemptKeyLike, fn: () => Promise<T>): Promise<T> {
+  if (!active) return fn();
+  const parent = remoteParent(
+    runTraceIds(attempt.dagId, attempt.runId).traceId,
+    attemptSpanId(attempt),
+  );
+  return trace.getTracer(TRACER).startActiveSpan(
+    `commit ${attempt.dagId}.${attempt.taskId} #${attempt.tryNumber}`,
+    {
+      attributes: attemptAttributes(attempt),
+    },
+    parent,
+    (span) => endWith(span, fn()),
+  );
+}
+
+/**
+ * `fn` bound to the span active now, for work that runs later outside it (after a
+ * commit): its `traceStep` spans then join the same tree. `fn` itself when tracing is off.
+ */
+export function bindToActiveSpan<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return active ? context.bind(context.active(), fn) : fn;
 }

@@ -20,6 +20,7 @@ import { dataDb } from '../data/schema.ts';
 import { type DatasetStorage, datasetsRootForHome, LocalDatasetStorage } from '../data/storage.ts';
 import { chosenInlet, type PinnedInput } from '../data/task-inputs.ts';
 import type { AttemptEffect } from '../executor/executor.ts';
+import { traceStep } from '../observability/tracing.ts';
 import type { AttemptHooks, HookTarget, PreparedContext } from '../scheduler/attempt-hooks.ts';
 import type { Db } from '../store/store.ts';
 import { ANOMALY_DEFAULTS } from './anomaly.ts';
@@ -80,7 +81,15 @@ export function withQualityHooks(inner: AttemptHooks, options: QualityHooksOptio
       const done =
         others.length > 0 ? await inner.commitEffects(db, target, others) : { updatedDatasets: [] };
       for (const run of runs) {
-        await recordQualityRun(db, target, run, storage, now());
+        await traceStep(
+          `quality results ${run.dataset} v${run.version}`,
+          () => ({
+            'updraft.dataset': run.dataset,
+            'updraft.version': run.version,
+            'updraft.checks': run.results.length,
+          }),
+          () => recordQualityRun(db, target, run, storage, now()),
+        );
         if (run.output !== null && !withheld.has(run.output.dataset)) {
           await markCleanOutput(db, run.output.dataset, true);
         }

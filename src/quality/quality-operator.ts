@@ -12,6 +12,7 @@ import { DuckDbSession, readParquetSql } from '../data/duckdb-session.ts';
 import { parseRef } from '../data/names.ts';
 import { withScratch } from '../data/scratch.ts';
 import { chosenInput, createInputViews, datasetsRootOf, inputFolder } from '../data/task-inputs.ts';
+import { traceStep } from '../observability/tracing.ts';
 import type { Operator } from '../operators/operator.ts';
 import { DATA_VIEW, PREVIOUS_VIEW } from './check-plan.ts';
 import { runChecks } from './check-runner.ts';
@@ -64,17 +65,35 @@ export const qualityOperator: Operator<QualityConfig> = {
           );
         }
         const observedAt = ctx.dataIntervalStart.toISOString();
-        const report = await runChecks({
-          session,
-          dataset: input.dataset,
-          checks: config.checks,
-          metrics: config.metrics ?? [],
-          inlets,
-          history: context.history,
-          hasPrevious: context.previous !== null,
-          observedAt,
-          now: Date.now(),
-        });
+        const report = await traceStep(
+          `quality checks ${input.dataset} v${input.version}`,
+          {
+            'updraft.dataset': input.dataset,
+            'updraft.version': input.version,
+            'updraft.checks': config.checks.length,
+          },
+          async (span) => {
+            const checked = await runChecks({
+              session,
+              dataset: input.dataset,
+              checks: config.checks,
+              metrics: config.metrics ?? [],
+              inlets,
+              history: context.history,
+              hasPrevious: context.previous !== null,
+              observedAt,
+              now: Date.now(),
+            });
+            span.setAttributes({
+              'updraft.rows': checked.rows,
+              'updraft.scans': checked.scans,
+              'updraft.checks_failed': checked.results.filter(
+                (r) => r.status === 'warn' || r.status === 'error',
+              ).length,
+            });
+            return checked;
+          },
+        );
         const written = await writeQuarantine(ctx, session, report.plan.checks, report.results, {
           quarantine: config.quarantineDataset ?? `${input.dataset}.quarantine`,
           output: config.quarantine ? (config.output ?? `${input.dataset}.clean`) : null,

@@ -10,6 +10,7 @@ import { syncManifestFile } from '../data/manifest-file.ts';
 import type { DataDatabase } from '../data/schema.ts';
 import { dataDb } from '../data/schema.ts';
 import type { DatasetStorage } from '../data/storage.ts';
+import { bindToActiveSpan, traceStep } from '../observability/tracing.ts';
 import type { HookTarget } from '../scheduler/attempt-hooks.ts';
 import { afterCommit } from '../store/after-commit.ts';
 import type { Db } from '../store/store.ts';
@@ -169,7 +170,16 @@ export async function recordQualityRun(
     .where('version', '=', run.version)
     .execute();
   // The file follows the committed row: written now, a rollback would leave it ahead.
-  await afterCommit(db, (store) => syncManifestFile(store, storage, run.dataset, run.version));
+  await afterCommit(
+    db,
+    bindToActiveSpan((store) =>
+      traceStep(
+        `manifest write ${run.dataset} v${run.version}`,
+        { 'updraft.dataset': run.dataset, 'updraft.version': run.version },
+        () => syncManifestFile(store, storage, run.dataset, run.version),
+      ),
+    ),
+  );
   return { blockingPassed };
 }
 

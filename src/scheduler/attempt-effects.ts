@@ -8,11 +8,13 @@
  * that throws is undone (savepoint) and the success becomes a failure with the reason,
  * retried like any error when tries are left (not when it throws a `TaskFailure` with
  * `retry: false`). A commit that returns `failure` is kept, and the success becomes a
- * failure without retry (the same output would fail again).
+ * failure without retry (the same output would fail again). Each commit is a span under
+ * the attempt's (`traceAttemptCommit`).
  */
 import { sql } from 'kysely';
 import { TaskFailure } from '../core/errors.ts';
 import type { ExecutorEvent } from '../executor/executor.ts';
+import { traceAttemptCommit } from '../observability/tracing.ts';
 import { withSavepoint } from '../store/savepoint.ts';
 import { type AttemptHooks, hookErrorMessage } from './attempt-hooks.ts';
 import type { LocatedEvent, Tx } from './transitions.ts';
@@ -53,7 +55,9 @@ export async function commitAttemptEffects(
     const target = { runPk: ref.runPk, dagId, runId, task: request.task, mapIndex, tryNumber };
     try {
       const done = await withSavepoint(tx, () =>
-        hooks.commitEffects(tx, target, f.event.effects ?? []),
+        traceAttemptCommit(f.event.key, () =>
+          hooks.commitEffects(tx, target, f.event.effects ?? []),
+        ),
       );
       for (const name of done.updatedDatasets) updated.add(name);
       // Committed, yet a failure (blocking quality checks): kept, and no retry.

@@ -109,7 +109,7 @@ export async function extractToDataset(
           : ` where ${sqlIdentifier(incremental.column)} > ${client.escapeLiteral(low)}`);
       ctx.log.info('incremental extract', { column: incremental.column, above: low ?? null });
     }
-    const described = await client
+    const described = await pgSession
       .query(`select * from (${source}) as updraft_described limit 0`)
       .catch((error: unknown) => {
         throw sqlFailure(ctx, `SQL error on connection '${config.connection}'`, error);
@@ -131,7 +131,7 @@ export async function extractToDataset(
         .map((f) => `${sqlString(f.name)}: ${sqlString(duckTypeOf(f))}`)
         .join(', ');
       const session = await openScratchDuckDb(ctx, dir, { memoryLimit: config.memoryLimit });
-      const copied = copyQueryToCsv(client, source, pipe.path).catch((error: unknown) => {
+      const copied = copyQueryToCsv(pgSession, source, pipe.path).catch((error: unknown) => {
         throw sqlFailure(ctx, `extracting from connection '${config.connection}'`, error);
       });
       try {

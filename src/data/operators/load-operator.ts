@@ -91,38 +91,37 @@ export const loadOperator: Operator<LoadConfig> = {
         );
       }
       const pg = await connectPostgres(ctx, config.connection);
-      const { client } = pg;
       const table = qualifiedName(config.table);
       const columnList = columns.map((c) => qualifiedName(c.name)).join(', ');
       try {
-        await client.query('begin');
+        await pg.query('begin');
         if (config.createTable) {
-          await client.query(
+          await pg.query(
             `create table if not exists ${table} (${columns.map((c) => `${qualifiedName(c.name)} ${postgresTypeOf(c.type)}`).join(', ')}${config.mode === 'upsert' ? `, primary key (${(config.key ?? []).map(qualifiedName).join(', ')})` : ''})`,
           );
         }
         let rows = 0;
         if (config.mode === 'upsert') {
-          await client.query(
+          await pg.query(
             `create temp table updraft_load (like ${table} including defaults) on commit drop`,
           );
-          await copyCsvIntoTable(client, `updraft_load (${columnList})`, csv);
+          await copyCsvIntoTable(pg, `updraft_load (${columnList})`, csv);
           const key = new Set(config.key);
           const updates = columns
             .filter((c) => !key.has(c.name))
             .map((c) => `${qualifiedName(c.name)} = excluded.${qualifiedName(c.name)}`);
-          const result = await client.query(
+          const result = await pg.query(
             `insert into ${table} (${columnList}) select ${columnList} from updraft_load ` +
               `on conflict (${(config.key ?? []).map(qualifiedName).join(', ')}) ` +
               (updates.length === 0 ? 'do nothing' : `do update set ${updates.join(', ')}`),
           );
           rows = result.rowCount ?? 0;
         } else {
-          if (config.mode === 'replace') await client.query(`delete from ${table}`);
-          await copyCsvIntoTable(client, `${table} (${columnList})`, csv);
+          if (config.mode === 'replace') await pg.query(`delete from ${table}`);
+          await copyCsvIntoTable(pg, `${table} (${columnList})`, csv);
           rows = input.rows;
         }
-        await client.query('commit');
+        await pg.query('commit');
         ctx.log.info('load done', { table: config.table, mode: config.mode, rows });
         return {
           table: config.table,
@@ -132,7 +131,7 @@ export const loadOperator: Operator<LoadConfig> = {
           version: input.version,
         };
       } catch (error) {
-        await client.query('rollback').catch(() => {});
+        await pg.query('rollback').catch(() => {});
         throw sqlFailure(
           ctx,
           `loading dataset '${input.dataset}' v${input.version} into ${config.table} (rolled back)`,

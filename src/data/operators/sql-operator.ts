@@ -49,7 +49,7 @@ export const sqlOperator: Operator<SqlConfig> = {
     const session = await connectPostgres(ctx, config.connection);
     try {
       // Several statements (no parameters) give one result each; the last one counts.
-      const result = (await session.client
+      const result = (await session
         .query(config.sql, config.parameters as unknown[] | undefined)
         .catch((error: unknown) => {
           throw sqlFailure(ctx, `SQL error on connection '${config.connection}'`, error);
