@@ -35,6 +35,18 @@ export type {
   TaskFunction,
   TaskLogger,
 } from './core/task-context.ts';
+export type {
+  DatasetBatchOptions,
+  DatasetEngineOptions,
+  DatasetInlet,
+  DatasetReadOptions,
+  DatasetRow,
+  DatasetRowsInput,
+  DatasetValue,
+  DatasetWriteOptions,
+  TaskDatasets,
+  WrittenVersion,
+} from './core/task-datasets.ts';
 export type { TriggerRule } from './core/trigger-rules.ts';
 export type { WeightRule } from './loader/dag-graph.ts';
 export { traceStep } from './observability/tracing.ts';

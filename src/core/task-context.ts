@@ -4,6 +4,7 @@
  */
 import type { Json } from './dag-spec.ts';
 import type { RunType } from './states.ts';
+import type { TaskDatasets } from './task-datasets.ts';
 
 /** A task's logger: JSON lines in the attempt's log file, with correlation ids. */
 export interface TaskLogger {
@@ -56,6 +57,11 @@ export interface TaskContext {
   log: TaskLogger;
   /** Looks up a connection by name; throws naming the env var to set when missing. */
   connection(name: string): ConnectionInfo;
+  /**
+   * Reads the pinned inlets (all rows, in batches, or by DuckDB SQL) and writes new
+   * dataset versions, published when the attempt succeeds. DuckDB loads on first use.
+   */
+  datasets: TaskDatasets;
   /** Aborted when the attempt is cancelled or times out; pass it to fetch, child processes, ... */
   signal: AbortSignal;
   /**

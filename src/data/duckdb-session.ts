@@ -118,7 +118,8 @@ export class DuckDbSession {
     for (const connection of this.connections) connection.interrupt();
   };
 
-  private failure(error: unknown, what: string): Error {
+  /** `error` from DuckDB as the task failure to throw: `what` and DuckDB's message. */
+  failure(error: unknown, what: string): Error {
     if (this.signal?.aborted) return this.signal.reason as Error;
     const message = error instanceof Error ? error.message : String(error);
     return new TaskFailure(`${what}: DuckDB error: ${message}`, { cause: error });

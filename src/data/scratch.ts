@@ -11,13 +11,19 @@ import type { OperatorContext } from '../operators/operator.ts';
 import { type DuckDbOptions, DuckDbSession } from './duckdb-session.ts';
 import { datasetsRootOf } from './task-inputs.ts';
 
+/** Creates a fresh scratch folder. */
+async function createScratch(ctx: OperatorContext): Promise<string> {
+  const dir = path.join(datasetsRootOf(ctx), '.tmp', randomUUID());
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 /** Runs `fn` with a fresh scratch folder, removed afterwards. */
 export async function withScratch<T>(
   ctx: OperatorContext,
   fn: (dir: string) => Promise<T>,
 ): Promise<T> {
-  const dir = path.join(datasetsRootOf(ctx), '.tmp', randomUUID());
-  await mkdir(dir, { recursive: true });
+  const dir = await createScratch(ctx);
   try {
     return await fn(dir);
   } finally {
@@ -52,4 +58,27 @@ export function withScratchDuckDb<T>(
       session.close();
     }
   });
+}
+
+/**
+ * `withScratchDuckDb` for a stream: yields what `fn` yields; the session and the folder
+ * are closed when the stream ends, fails or is abandoned (`return()`, a `break` out of
+ * `for await`). Nothing is opened before the first value is asked for.
+ */
+export async function* streamWithScratchDuckDb<T>(
+  ctx: OperatorContext,
+  options: Pick<DuckDbOptions, 'memoryLimit' | 'threads'>,
+  fn: (session: DuckDbSession, dir: string) => AsyncIterable<T>,
+): AsyncGenerator<T> {
+  const dir = await createScratch(ctx);
+  try {
+    const session = await openScratchDuckDb(ctx, dir, options);
+    try {
+      yield* fn(session, dir);
+    } finally {
+      session.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

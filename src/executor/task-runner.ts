@@ -21,7 +21,6 @@ import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Json } from '../core/dag-spec.ts';
 import { formatSpecIssue } from '../core/errors.ts';
-import type { TaskContext } from '../core/task-context.ts';
 import { renderConfig, type TemplateVars, templateVariables } from '../core/templating.ts';
 import { startAttemptSpan } from '../observability/tracing.ts';
 import { connectionEnvVar, connectionFromEnv } from '../operators/connections.ts';
@@ -177,7 +176,7 @@ async function runOperator(
   if (signal.aborted) return abortedOutcome(signal, log);
 
   const effects: AttemptEffect[] = [];
-  const taskContext: TaskContext = {
+  const ctx: OperatorContext = {
     dagId: key.dagId,
     taskId: key.taskId,
     runId: key.runId,
@@ -208,8 +207,8 @@ async function runOperator(
     addEffect: (effect) => {
       effects.push(structuredClone(effect));
     },
+    attempt: request,
   };
-  const ctx: OperatorContext = { ...taskContext, attempt: request };
   const work = (async () => parsed.operator.run(parsed.config, ctx))().then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),

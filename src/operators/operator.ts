@@ -13,10 +13,12 @@ import type { TaskContext } from '../core/task-context.ts';
 import type { AttemptRequest } from '../executor/executor.ts';
 
 /**
- * What an operator sees while it runs: everything task code sees (`log`, `signal`,
- * `connection`, params, dates, upstream results) plus the attempt request itself.
+ * What an operator sees while it runs: what task code sees (`log`, `signal`,
+ * `connection`, params, dates, upstream results) plus the attempt request itself. Not
+ * `datasets`: operators use the data layer's helpers (`src/data/`) directly, and the
+ * `ts` operator builds `ctx.datasets` for task functions from this context.
  */
-export interface OperatorContext extends TaskContext {
+export interface OperatorContext extends Omit<TaskContext, 'datasets'> {
   /** The attempt being run: its key, pipeline file, code hash and task spec. */
   readonly attempt: AttemptRequest;
 }

@@ -2,12 +2,14 @@
  * The `ts` operator: calls the task's TypeScript function. The worker imports the
  * pipeline at the run's code version (the loader does so once per process; later
  * attempts reuse the module), finds the DAG and the task's function, and calls it with
- * the `TaskContext`. The function's return value is the task result.
+ * the `TaskContext`, whose `datasets` (reading inlets, writing versions) it builds from
+ * the data layer. The function's return value is the task result.
  */
 import { Type } from '@sinclair/typebox';
 import type { Json } from '../core/dag-spec.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { TaskContext, TaskFunction } from '../core/task-context.ts';
+import { createTaskDatasets } from '../data/task-datasets.ts';
 import type { AttemptRequest } from '../executor/executor.ts';
 import { importPipeline } from '../loader/import-pipeline.ts';
 import type { Operator } from './operator.ts';
@@ -63,7 +65,9 @@ export const tsOperator: Operator<Record<string, never>> = {
     },
   ),
   async run(_config, ctx) {
-    const { attempt, ...taskContext } = ctx;
+    const { attempt, ...rest } = ctx;
+    // Building `datasets` opens nothing: DuckDB loads on the task's first dataset call.
+    const taskContext: TaskContext = { ...rest, datasets: createTaskDatasets(ctx) };
     const fn = await findTaskFunction(attempt, taskContext);
     const result = await fn(taskContext);
     // `void` does not narrow; whatever came back is checked to be JSON by the task runner.

@@ -21,6 +21,34 @@ export const consumer = dag({ id: 'consumer', schedule: { datasets: ['numbers'] 
 });
 `;
 
+/** `ts` tasks using `ctx.datasets`, in one worker process that reports when DuckDB loads. */
+const TS_PIPELINE = `
+import { dag } from 'updraft';
+const duckdbLoaded = () => process.report.getReport().sharedObjects.some((file) => file.includes('duckdb'));
+export const reviews = dag({ id: 'reviews' }, (d) => {
+  const plain = d.task('plain', async () => ({ duckdbLoaded: duckdbLoaded() }));
+  const write = d.task('write', { outlets: ['reviews'] }, async (ctx) =>
+    ctx.datasets.write('reviews', [
+      { id: 1, body: 'great value, great fit' },
+      { id: 2, body: 'bad seams' },
+      { id: 3, body: 'great' },
+    ]),
+  );
+  const score = d.task('score', { inlets: ['reviews'], outlets: ['review_scores'] }, async (ctx) => {
+    const scored = [];
+    for await (const batch of ctx.datasets.batches('reviews', { batchSize: 2 })) {
+      for (const review of batch) {
+        const words = String(review.body).split(/\\W+/);
+        scored.push({ id: review.id, score: words.filter((w) => w === 'great').length - words.filter((w) => w === 'bad').length });
+      }
+    }
+    const written = await ctx.datasets.write('review_scores', scored, { schema: { id: 'BIGINT', score: 'INTEGER' } });
+    return { written, duckdbLoaded: duckdbLoaded() };
+  });
+  d.chain(plain, write, score);
+});
+`;
+
 for (const backend of STORE_BACKENDS) {
   describe(`datasets through the engine on ${backend.name}`, () => {
     let rt: TestRuntime | undefined;
@@ -59,6 +87,39 @@ for (const backend of STORE_BACKENDS) {
       expect(await readVersionRows(totals.location)).toEqual([{ n: '5', s: 10 }]);
       expect(totals.manifest.inputs).toEqual([{ dataset: 'numbers', version: 1 }]);
       expect((await ops.lineage('totals')).upstream).toEqual(['numbers']);
+    }, 120_000);
+
+    it('runs ts tasks that write and read datasets in a worker, loading DuckDB only when used', async () => {
+      rt = await startTestRuntime(backend, { 'reviews.ts': TS_PIPELINE }, { workers: 1 });
+      await rt.runtime.ops.triggerRun('reviews', { runId: 'r1' });
+      const run = await rt.waitForRun('reviews', 'r1', 60_000);
+      expect(run.state).toBe('success');
+      const result = async (taskId: string) =>
+        (await rt?.runtime.ops.getTaskInstance('reviews', 'r1', taskId))?.result;
+      // The same worker ran all three: DuckDB was not loaded until a task used a dataset.
+      expect(await result('plain')).toEqual({ duckdbLoaded: false });
+      expect(await result('score')).toMatchObject({
+        written: { dataset: 'review_scores', rows: 3 },
+        duckdbLoaded: true,
+      });
+      const ops = new StoreDatasetOperations({
+        store: rt.runtime.store,
+        storage: new LocalDatasetStorage(datasetsRootForHome(rt.home)),
+        secrets: () => SecretBox.fromEnv({}),
+        connectionsFile: `${rt.home}/connections.yaml`,
+      });
+      const scores = await ops.showVersion('review_scores');
+      expect(scores.manifest.producedBy).toMatchObject({ dagId: 'reviews', taskId: 'score' });
+      expect(scores.manifest.inputs).toEqual([{ dataset: 'reviews', version: 1 }]);
+      expect(scores.manifest.schema.map((c) => `${c.name} ${c.type}`)).toEqual([
+        'id BIGINT',
+        'score INTEGER',
+      ]);
+      expect(await readVersionRows(scores.location, 'id')).toEqual([
+        { id: '1', score: 2 },
+        { id: '2', score: -1 },
+        { id: '3', score: 1 },
+      ]);
     }, 120_000);
   });
 }

@@ -4,6 +4,7 @@ import {
   type DataHarness,
   openDataHarness,
   openSourceDatabase,
+  rssGrowthDuring,
   type SourceDatabase,
 } from './support.ts';
 
@@ -51,20 +52,18 @@ describe.runIf(backend !== undefined)('streaming extract', () => {
       },
     });
     expect(warm.outcome.error?.message).toBeUndefined();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 20);
-    const { outcome } = await h.runTask(run, {
-      taskId: 'extract',
-      operator: 'extract',
-      config: { connection: 'big', table: 'big', dataset: 'big', memoryLimit: MEMORY_LIMIT },
-    });
-    clearInterval(sampler);
+    const {
+      value: { outcome },
+      growth,
+    } = await rssGrowthDuring(() =>
+      h.runTask(run, {
+        taskId: 'extract',
+        operator: 'extract',
+        config: { connection: 'big', table: 'big', dataset: 'big', memoryLimit: MEMORY_LIMIT },
+      }),
+    );
     expect(outcome.error?.message).toBeUndefined();
     expect((await h.ops.showVersion('big')).rows).toBe(ROWS);
-    const growth = peak - before;
     console.log(
       `streaming extract: ${(dataBytes / 1e6).toFixed(0)} MB moved, RSS grew ${(growth / 1e6).toFixed(0)} MB`,
     );

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import type { TaskSpec } from '../../src/core/dag-spec.ts';
+import type { Json, TaskSpec } from '../../src/core/dag-spec.ts';
 import { createDataHooks } from '../../src/data/attempt-hooks.ts';
 import { StoreDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { SecretBox } from '../../src/data/secret-box.ts';
@@ -47,6 +47,8 @@ export interface RunTaskOptions {
   signal?: AbortSignal;
   /** Skip the commit (the attempt "died" before its success was recorded). */
   commit?: boolean;
+  /** Run parameters the task sees (default none). */
+  params?: { [key: string]: Json };
 }
 
 export interface TaskRun {
@@ -60,7 +62,14 @@ export interface TaskRun {
 /** A harness on a fresh store of `backend`. */
 export async function openDataHarness(
   backend: StoreBackend,
-  options: { wrapHooks?: (hooks: AttemptHooks, home: string) => AttemptHooks } = {},
+  options: {
+    wrapHooks?: (hooks: AttemptHooks, home: string) => AttemptHooks;
+    /**
+     * Source of the harness's pipeline file, for `ts` tasks (the `ts` operator imports it
+     * and bundles it into the home's cache: `UPDRAFT_HOME` points there until `close`).
+     */
+    pipeline?: string;
+  } = {},
 ): Promise<DataHarness> {
   const test = await backend.open();
   const datasetsRoot = datasetsRootForHome(test.home);
@@ -77,11 +86,23 @@ export async function openDataHarness(
   });
   const pipelineDir = path.join(test.home, 'pipelines');
   mkdirSync(pipelineDir, { recursive: true });
-  writeFileSync(path.join(pipelineDir, 'etl.ts'), '// the harness runs operators, not this file\n');
+  writeFileSync(
+    path.join(pipelineDir, 'etl.ts'),
+    options.pipeline ?? '// the harness runs operators, not this file\n',
+  );
+  const previousHome = process.env.UPDRAFT_HOME;
+  if (options.pipeline !== undefined) process.env.UPDRAFT_HOME = test.home;
   let attempts = 0;
 
   const harness: DataHarness = {
     ...test,
+    async close() {
+      if (options.pipeline !== undefined) {
+        if (previousHome === undefined) delete process.env.UPDRAFT_HOME;
+        else process.env.UPDRAFT_HOME = previousHome;
+      }
+      await test.close();
+    },
     hooks,
     ops,
     storage,
@@ -118,6 +139,7 @@ export async function openDataHarness(
         ? await test.store.transaction((tx) => hooks.prepareAttempt(tx, target))
         : {};
       const request = attemptRequest(harness, run, task, tryNumber, prepared, ++attempts);
+      if (options.params !== undefined) request.context.params = options.params;
       const outcome = await runAttempt(request, {
         signal: options.signal ?? new AbortController().signal,
         abortGraceMs: 10_000,
@@ -214,5 +236,25 @@ export async function readVersionRows(
     );
   } finally {
     session.close();
+  }
+}
+
+/**
+ * Runs `fn` while sampling this process's RSS; returns its value and how far RSS rose
+ * above where it was when `fn` started.
+ */
+export async function rssGrowthDuring<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; growth: number }> {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const value = await fn();
+    return { value, growth: Math.max(peak, process.memoryUsage().rss) - before };
+  } finally {
+    clearInterval(sampler);
   }
 }
