@@ -12,6 +12,7 @@ import { dataOperators } from '../data/operators/index.ts';
 import { qualityOperator } from '../quality/quality-operator.ts';
 import type { Operator } from './operator.ts';
 import { shellOperator } from './shell-operator.ts';
+import { triggerDagOperator } from './trigger-dag-operator.ts';
 import { tsOperator } from './ts-operator.ts';
 
 const operators = new Map<string, Operator>();
@@ -28,6 +29,7 @@ registerOperator(tsOperator);
 registerOperator(shellOperator);
 for (const operator of dataOperators) registerOperator(operator);
 registerOperator(qualityOperator);
+registerOperator(triggerDagOperator);
 
 /** The operator called `name`, or undefined. */
 export function getOperator(name: string): Operator | undefined {

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { didYouMean } from '../core/closest-match.ts';
 import { ConflictError, NotFoundError, UpdraftError } from '../core/errors.ts';
 import { resolveParams } from '../core/params.ts';
+import { runIdProblem } from '../core/run-id.ts';
 import type { RunState } from '../core/states.ts';
 import { checkHealth, type HealthReport, type LiveHealth } from '../observability/health-report.ts';
 import {
@@ -116,12 +117,8 @@ export class StoreOperations implements Operations {
     const params = resolveParams(dagId, dag.spec.params, options.params ?? {});
     const at = options.logicalDate ? parseDate(options.logicalDate, 'logicalDate') : this.now();
     const runId = options.runId ?? `manual__${at.toISOString()}`;
-    if (!/^[A-Za-z0-9_.:+-]{1,250}$/.test(runId)) {
-      throw new UpdraftError(
-        'invalid_run_id',
-        `run id '${runId}' is invalid: use 1-250 letters, digits and _ . : + -`,
-      );
-    }
+    const problem = runIdProblem(runId);
+    if (problem !== null) throw new UpdraftError('invalid_run_id', problem);
     const version = await this.currentVersion(dag);
     const pk = await this.store.transaction((tx) =>
       createRun(

@@ -1,6 +1,7 @@
 /**
  * Committing what succeeded attempts produced (`AttemptEffect`s: staged dataset
- * versions, watermarks) through `AttemptHooks.commitEffects`, in the scheduler's
+ * versions, watermarks through `AttemptHooks.commitEffects`; runs of other DAGs that
+ * `trigger_dag` tasks ask for, which the engine creates itself), in the scheduler's
  * transaction, just before `recordFinished` records the successes.
  *
  * Only a success that is still current (same try number, task instance queued or
@@ -15,36 +16,53 @@ import { sql } from 'kysely';
 import { TaskFailure } from '../core/errors.ts';
 import type { ExecutorEvent } from '../executor/executor.ts';
 import { traceAttemptCommit } from '../observability/tracing.ts';
+import { parseTriggerRunRequest, TRIGGER_RUN_EFFECT } from '../operators/trigger-dag-operator.ts';
 import { withSavepoint } from '../store/savepoint.ts';
 import { type AttemptHooks, hookErrorMessage } from './attempt-hooks.ts';
-import type { LocatedEvent, Tx } from './transitions.ts';
+import type { LocatedEvent, SpecLookup, Tx } from './transitions.ts';
+import { createTriggeredRuns } from './triggered-runs.ts';
 
 type Finished = LocatedEvent<Extract<ExecutorEvent, { type: 'finished' }>>;
 
-/** The reports to record (failed commits rewritten as failures) and the datasets updated. */
+/**
+ * The reports to record (failed commits rewritten as failures), the datasets updated
+ * and the DAGs that got a triggered run.
+ */
 export interface CommittedEffects {
   finished: Finished[];
   updatedDatasets: string[];
+  triggeredDags: string[];
 }
 
 export async function commitAttemptEffects(
   tx: Tx,
   finished: readonly Finished[],
   hooks: AttemptHooks | null,
+  specs: SpecLookup,
+  now: Date,
 ): Promise<CommittedEffects> {
   const withEffects = finished.filter(
     (f) => f.event.outcome === 'success' && (f.event.effects?.length ?? 0) > 0,
   );
-  if (!withEffects.length) return { finished: [...finished], updatedDatasets: [] };
+  if (!withEffects.length) {
+    return { finished: [...finished], updatedDatasets: [], triggeredDags: [] };
+  }
   const current = await currentAttempts(tx, withEffects);
   const updated = new Set<string>();
+  const triggered = new Set<string>();
   const failures = new Map<Finished, { message: string; retry: boolean }>();
   for (const f of withEffects) {
     const { ref, request } = f.attempt;
     if (!current.has(`${ref.runPk}/${ref.taskId}/${ref.mapIndex}/${f.event.key.tryNumber}`)) {
       continue; // stale: recordFinished ignores the report, and its effects go with it
     }
-    if (hooks === null) {
+    // Triggered runs are the engine's own effect; the rest belong to the hooks.
+    const effects = f.event.effects ?? [];
+    const triggers = effects
+      .filter((e) => e.kind === TRIGGER_RUN_EFFECT)
+      .map((e) => parseTriggerRunRequest(e.data));
+    const hooked = effects.filter((e) => e.kind !== TRIGGER_RUN_EFFECT);
+    if (hooks === null && hooked.length > 0) {
       failures.set(f, {
         message: hookErrorMessage('committing', new Error('no data layer is configured')),
         retry: true,
@@ -55,11 +73,17 @@ export async function commitAttemptEffects(
     const target = { runPk: ref.runPk, dagId, runId, task: request.task, mapIndex, tryNumber };
     try {
       const done = await withSavepoint(tx, () =>
-        traceAttemptCommit(f.event.key, () =>
-          hooks.commitEffects(tx, target, f.event.effects ?? []),
-        ),
+        traceAttemptCommit(f.event.key, async () => {
+          const committed =
+            hooks === null || hooked.length === 0
+              ? { updatedDatasets: [] }
+              : await hooks.commitEffects(tx, target, hooked);
+          const runs = await createTriggeredRuns(tx, triggers, specs, now);
+          return { ...committed, runs };
+        }),
       );
       for (const name of done.updatedDatasets) updated.add(name);
+      for (const name of done.runs) triggered.add(name);
       // Committed, yet a failure (blocking quality checks): kept, and no retry.
       if (done.failure !== undefined) failures.set(f, { message: done.failure, retry: false });
     } catch (error) {
@@ -80,6 +104,7 @@ export async function commitAttemptEffects(
       };
     }),
     updatedDatasets: [...updated],
+    triggeredDags: [...triggered],
   };
 }
 

@@ -540,10 +540,14 @@ export class Scheduler {
     /** Events to emit once the transaction commits. */
     const events: SchedulerEvent[] = [];
     await recordStarted(tx, work.started, now);
-    const committed = await commitAttemptEffects(tx, work.finished, this.hooks);
+    const committed = await commitAttemptEffects(tx, work.finished, this.hooks, this.specs, now);
     if (committed.updatedDatasets.length) {
       await queueDatasetUpdates(tx, committed.updatedDatasets, now);
       this.needDatasetRuns = true;
+    }
+    if (committed.triggeredDags.length) {
+      this.needStartRuns = true;
+      this.log.info({ dagIds: committed.triggeredDags }, 'created triggered runs');
     }
     const outcomes = await recordFinished(tx, committed.finished, now);
     if (this.results.size > MAX_CACHED_RESULT_RUNS) this.results.clear();

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipelines } from '../../src/loader/load-pipelines.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { STORE_BACKENDS, type StoreBackend } from '../support/stores.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -86,4 +88,33 @@ describe('README mapping example', () => {
     ]);
     expect(result.tasks.at(-1)?.result).toEqual(['loaded a.csv', 'loaded b.csv']);
   });
+});
+
+const triggerExample = /\*\*Triggering another DAG\.\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(
+  readme,
+)?.[1];
+const pglite = STORE_BACKENDS.find((b) => b.name === 'pglite');
+
+describe.runIf(pglite !== undefined)('README trigger_dag example', () => {
+  let rt: TestRuntime | undefined;
+  afterAll(() => rt?.close());
+
+  it('triggers one run of the other DAG with the rendered reason, and none without changes', async () => {
+    expect(triggerExample).toBeDefined();
+    rt = await startTestRuntime(pglite as StoreBackend, { 'catalogue.ts': triggerExample ?? '' });
+    const ops = rt.runtime.ops;
+    await ops.triggerRun('catalogue', { runId: 'c1', logicalDate: '2026-05-01T00:00:00Z' });
+    await ops.triggerRun('catalogue', { runId: 'c2', params: { changed: 0 } });
+    expect((await rt.waitForRun('catalogue', 'c1', 60_000)).state).toBe('success');
+    expect((await rt.waitForRun('catalogue', 'c2', 60_000)).state).toBe('success');
+    const child = await rt.waitForRun(
+      'embeddings',
+      'triggered__catalogue.trigger_embeddings__c1',
+      60_000,
+    );
+    expect((await ops.getTaskInstance('embeddings', child.runId, 'embed')).result).toBe(
+      'embedding, because 3 articles changed on 2026-05-01',
+    );
+    expect((await ops.listRuns('embeddings')).length).toBe(1);
+  }, 180_000);
 });
