@@ -17,11 +17,14 @@ import { datasetsRootForHome, LocalDatasetStorage } from '../../src/data/storage
 import { YamlSource } from '../../src/loader/yaml/yaml-source.ts';
 import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
 import { commitAttemptEffects } from '../../src/scheduler/attempt-effects.ts';
-import type { EnqueuedAttempt } from '../../src/scheduler/transitions.ts';
+import type { EnqueuedAttempt, SpecLookup } from '../../src/scheduler/transitions.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { taskSpec } from '../support/specs.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import { attemptRequest, type DataHarness, openDataHarness } from './support.ts';
+
+/** Spec lookups for triggered runs, which these reports do not ask for. */
+const noSpecs: SpecLookup = () => Promise.reject(new Error('no DAG specs in this test'));
 
 /** make → check (blocking) → promote to staging, in YAML. */
 const YAML_PIPELINE = `
@@ -330,13 +333,13 @@ for (const backend of STORE_BACKENDS) {
         };
       };
       const stale = await h.store.transaction((tx) =>
-        commitAttemptEffects(tx, [report(1, 'staging')], h.hooks),
+        commitAttemptEffects(tx, [report(1, 'staging')], h.hooks, noSpecs, new Date()),
       );
       expect(stale.finished[0]?.event.outcome).toBe('success'); // recordFinished drops it
       expect(await h.ops.aliasHistory('sales', 'staging')).toEqual([]);
 
       const current = await h.store.transaction((tx) =>
-        commitAttemptEffects(tx, [report(2, 'staging')], h.hooks),
+        commitAttemptEffects(tx, [report(2, 'staging')], h.hooks, noSpecs, new Date()),
       );
       expect(current.finished[0]?.event.outcome).toBe('success');
       expect(await h.ops.aliasHistory('sales', 'staging')).toMatchObject([
@@ -350,7 +353,7 @@ for (const backend of STORE_BACKENDS) {
 
       // A refused promotion (latest moves only by commits) fails without retry, undone.
       const refused = await h.store.transaction((tx) =>
-        commitAttemptEffects(tx, [report(2, 'latest')], h.hooks),
+        commitAttemptEffects(tx, [report(2, 'latest')], h.hooks, noSpecs, new Date()),
       );
       expect(refused.finished[0]?.event).toMatchObject({
         outcome: 'failed',
