@@ -57,3 +57,24 @@ export function parseDuration(value: Duration): number {
   }
   return Math.round(total);
 }
+
+/**
+ * The start of a period: a duration back from `now` (`7d`, `24h`, `30 days`) or an ISO
+ * date (`2026-01-31`, `2026-01-31T02:00:00Z`). Throws a `RangeError` naming the text.
+ */
+export function parseSince(text: string, now: number): Date {
+  const trimmed = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}/.test(trimmed)) {
+    const date = new Date(trimmed);
+    if (!Number.isNaN(date.getTime())) return date;
+  } else {
+    try {
+      return new Date(now - parseDuration(trimmed));
+    } catch {
+      // the message below says what is accepted
+    }
+  }
+  throw new RangeError(
+    `expected a duration such as 7d, 12h or 30 days, or an ISO date; got '${text}'`,
+  );
+}

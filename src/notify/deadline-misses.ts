@@ -3,8 +3,9 @@
  * of a task within a run. The REST API and the UI show these as marks; `updraft report`
  * counts them.
  */
-import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import { type ColumnType, type Generated, type Kysely, sql, type Transaction } from 'kysely';
 import type { DeadlineSpec } from '../core/dag-spec.ts';
+import { FINISHED_RUN_STATES, FINISHED_TASK_STATES } from '../core/states.ts';
 import type { Database } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 
@@ -46,6 +47,13 @@ export interface DeadlineMiss {
   dueAt: string;
   /** When the miss was noticed (ISO). */
   detectedAt: string;
+  /**
+   * When the late work finished: the run's end, or the end of the task's last instance
+   * (ISO); null while it is still in progress.
+   */
+  finishedAt: string | null;
+  /** By how much the deadline was missed: `finishedAt − dueAt` (ms); null until finished. */
+  lateByMs: number | null;
 }
 
 /**
@@ -90,22 +98,39 @@ export async function listDeadlineMisses(
   db: Db,
   filter: { dagId?: string; runId?: string; since?: Date; limit?: number } = {},
 ): Promise<DeadlineMiss[]> {
-  let q = alertingDb(db).selectFrom('deadline_misses').selectAll();
-  if (filter.dagId !== undefined) q = q.where('dag_id', '=', filter.dagId);
-  if (filter.runId !== undefined) q = q.where('run_id', '=', filter.runId);
-  if (filter.since !== undefined) q = q.where('detected_at', '>=', filter.since);
+  const list = (states: readonly string[]) => sql.join(states.map((s) => sql.lit(s)));
+  let q = alertingDb(db)
+    .selectFrom('deadline_misses as m')
+    .leftJoin('dag_runs as r', 'r.id', 'm.run_pk')
+    .selectAll('m')
+    .select(
+      sql<Date | null>`case when m.task_id is null
+        then case when r.state in (${list(FINISHED_RUN_STATES)}) then r.ended_at end
+        else (select case when bool_and(ti.state in (${list(FINISHED_TASK_STATES)})) then max(ti.ended_at) end
+              from task_instances ti where ti.run_pk = m.run_pk and ti.task_id = m.task_id)
+        end`.as('finished_at'),
+    );
+  if (filter.dagId !== undefined) q = q.where('m.dag_id', '=', filter.dagId);
+  if (filter.runId !== undefined) q = q.where('m.run_id', '=', filter.runId);
+  if (filter.since !== undefined) q = q.where('m.detected_at', '>=', filter.since);
   const rows = await q
-    .orderBy('detected_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('m.detected_at', 'desc')
+    .orderBy('m.id', 'desc')
     .limit(filter.limit ?? 1000)
     .execute();
-  return rows.map((r) => ({
-    dagId: r.dag_id,
-    runId: r.run_id,
-    taskId: r.task_id,
-    from: r.measured_from,
-    afterMs: Number(r.after_ms),
-    dueAt: new Date(r.due_at).toISOString(),
-    detectedAt: new Date(r.detected_at).toISOString(),
-  }));
+  return rows.map((r) => {
+    const dueAt = new Date(r.due_at);
+    const finishedAt = r.finished_at === null ? null : new Date(r.finished_at);
+    return {
+      dagId: r.dag_id,
+      runId: r.run_id,
+      taskId: r.task_id,
+      from: r.measured_from,
+      afterMs: Number(r.after_ms),
+      dueAt: dueAt.toISOString(),
+      detectedAt: new Date(r.detected_at).toISOString(),
+      finishedAt: finishedAt?.toISOString() ?? null,
+      lateByMs: finishedAt === null ? null : finishedAt.getTime() - dueAt.getTime(),
+    };
+  });
 }

@@ -1,12 +1,14 @@
 /**
  * What the REST API needs from its process: the operations, the store (for the read
- * models the UI needs beyond `Operations`: the grid, live state changes), auth, the version.
+ * models the UI needs beyond `Operations`: the grid, live state changes, deadline
+ * misses), auth, the version.
  */
 import type { Auth } from '../auth/auth.ts';
 import type { Capability } from '../auth/roles.ts';
 import type { Principal } from '../auth/sessions.ts';
 import type { DatasetOperations } from '../data/dataset-operations.ts';
 import type { Operations } from '../ops/operations.ts';
+import type { QualityOperations } from '../quality/quality-operations.ts';
 import type { Store } from '../store/store.ts';
 
 export interface ApiContext {
@@ -15,6 +17,8 @@ export interface ApiContext {
   auth: Auth;
   /** The data layer; without it the dataset routes are not served. */
   datasets?: DatasetOperations;
+  /** Quality results and metric histories; without it the quality routes are not served. */
+  quality?: QualityOperations;
   version: string;
   /** How often live-state streams look for changes (default 1000 ms). */
   livePollMs?: number;

@@ -1,6 +1,7 @@
 /**
  * How errors become HTTP responses: `{ statusCode, code, message, field? }`.
  * - request validation (TypeBox/ajv): 400 with the field at fault (`body.state`),
+ * - `FieldError`: 400 with its field (a value the schema admits but the route cannot use),
  * - `ParamsError`: 400 with `field: params.<name>`,
  * - `NotFoundError` 404, `ConflictError` 409, other `UpdraftError` 400 with its code,
  * - anything else: 500 with a generic message (the details go to the log).
@@ -13,6 +14,17 @@ export interface ErrorBody {
   code: string;
   message: string;
   field?: string;
+}
+
+/** A request field whose value a route cannot use, e.g. `querystring.since`. */
+export class FieldError extends Error {
+  constructor(
+    /** `querystring.since`, `body.alias`, ... */
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
 }
 
 /** Registers the error handler on `app`. */
@@ -45,6 +57,9 @@ export function toErrorBody(error: FastifyError | Error): ErrorBody {
     else if (missing) message = 'is required';
     else if (allowed) message = `must be one of ${allowed.join(', ')}`;
     return { statusCode: 400, code: 'invalid_request', message: `${field}: ${message}`, field };
+  }
+  if (error instanceof FieldError) {
+    return { statusCode: 400, code: 'invalid_request', message: error.message, field: error.field };
   }
   if (error instanceof ParamsError) {
     return {

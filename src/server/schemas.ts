@@ -3,14 +3,16 @@
  * the field), shape responses, and are what `/api/v1/openapi.json` publishes. Response
  * schemas mirror the `Operations` types of `src/ops/operations.ts`.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TLiteral, type TSchema, Type } from '@sinclair/typebox';
 import { CAPABILITIES, ROLES } from '../auth/roles.ts';
 import { EXIT_REASONS, RUN_STATES, RUN_TYPES, TASK_STATES } from '../core/states.ts';
 
-const literals = <T extends readonly string[]>(values: T) =>
-  Type.Union(values.map((v) => Type.Literal(v)));
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
+/** One of `values`. */
+export const literals = <T extends readonly string[]>(values: T) =>
+  Type.Union(values.map((v) => Type.Literal(v)) as TLiteral<T[number]>[]);
+/** `schema` or null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const DateTime = Type.String({ format: 'date-time' });
 
 export const TaskState = literals(TASK_STATES);
 export const RunState = literals(RUN_STATES);
@@ -247,7 +249,9 @@ export const Version = Type.Object({ version: Type.String(), api: Type.Literal('
 
 // --- request parts ------------------------------------------------------------------
 
-const Id = (description: string) => Type.String({ minLength: 1, maxLength: 250, description });
+/** A DAG, run or task id in a path or query. */
+export const Id = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 250, description });
 export const DagParams = Type.Object({ dagId: Id('DAG id') });
 export const RunParams = Type.Object({ dagId: Id('DAG id'), runId: Id('run id') });
 export const TaskParams = Type.Object({

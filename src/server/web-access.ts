@@ -7,6 +7,7 @@ import { createAuth } from '../auth/auth.ts';
 import { ensureInitialAdmin } from '../auth/initial-admin.ts';
 import { systemClock } from '../core/clock.ts';
 import { createDatasetOperations } from '../data/dataset-operations.ts';
+import { StoreQualityOperations } from '../quality/quality-operations.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ApiContext } from './api-context.ts';
 
@@ -23,5 +24,9 @@ export async function webAccess(
       ? `first admin password in ${admin.file}`
       : null;
   const datasets = createDatasetOperations(runtime.store, home);
-  return { api: { ops: runtime.ops, store: runtime.store, auth, datasets, version }, login };
+  const quality = new StoreQualityOperations(runtime.store);
+  return {
+    api: { ops: runtime.ops, store: runtime.store, auth, datasets, quality, version },
+    login,
+  };
 }

@@ -5,8 +5,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type Auth, createAuth } from '../../src/auth/auth.ts';
 import { ROLES, type Role } from '../../src/auth/roles.ts';
-import { systemClock } from '../../src/core/clock.ts';
+import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
+import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import type { DataHarness } from '../data/support.ts';
@@ -53,8 +54,9 @@ export interface ApiHarness {
 export async function startApi(
   backend: StoreBackend,
   files: Record<string, string> = { 'shop.ts': SHOP_DAG },
+  options: { clock?: Clock } = {},
 ): Promise<ApiHarness> {
-  const rt = await startTestRuntime(backend, files);
+  const rt = await startTestRuntime(backend, files, options);
   const auth = createAuth(rt.runtime.store, systemClock);
   const tokens = {} as Record<Role, string>;
   for (const role of ROLES) {
@@ -70,6 +72,7 @@ export async function startApi(
       store: rt.runtime.store,
       auth,
       datasets: createDatasetOperations(rt.runtime.store, rt.home),
+      quality: new StoreQualityOperations(rt.runtime.store),
       version: '9.9.9',
       livePollMs: 200,
     },

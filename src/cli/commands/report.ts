@@ -5,18 +5,18 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseDuration } from '../../core/duration.ts';
+import { parseDuration, parseSince } from '../../core/duration.ts';
 import { withOperations } from '../context.ts';
 import { printJson, say } from '../output.ts';
 import { choiceArg } from '../parse.ts';
 
 /** `7d`, `36h`, or an ISO date: the start of the period, as ISO. */
 function sinceArg(text: string): string {
-  if (/^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
-    const date = new Date(text);
-    if (!Number.isNaN(date.getTime())) return date.toISOString();
+  try {
+    return parseSince(text, Date.now()).toISOString();
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
   }
-  return new Date(Date.now() - durationArg(text)).toISOString();
 }
 
 /** A duration such as `7d`, `12h`, `30 days`. */

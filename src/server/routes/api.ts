@@ -7,7 +7,10 @@ import type { ApiContext } from '../api-context.ts';
 import { adminRoutes } from './admin.ts';
 import { dagRoutes } from './dags.ts';
 import { datasetRoutes } from './datasets.ts';
+import { deadlineRoutes } from './deadlines.ts';
 import { eventRoutes } from './events.ts';
+import { qualityRoutes } from './quality.ts';
+import { reportRoutes } from './reports.ts';
 import { runRoutes } from './runs.ts';
 import { sessionRoutes } from './session.ts';
 
@@ -17,7 +20,10 @@ export const apiRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
   await app.register(runRoutes, ctx);
   await app.register(adminRoutes, ctx);
   await app.register(eventRoutes, ctx);
+  await app.register(deadlineRoutes, ctx);
+  await app.register(reportRoutes, ctx);
   if (ctx.datasets) await app.register(datasetRoutes, { datasets: ctx.datasets });
+  if (ctx.quality) await app.register(qualityRoutes, { quality: ctx.quality });
   app.get('/openapi.json', { config: { capability: 'read' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

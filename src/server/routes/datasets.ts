@@ -11,8 +11,8 @@ import type { Actor } from '../../data/promotion-policy.ts';
 import { ErrorBody } from '../schemas.ts';
 
 const Name = Type.String({ minLength: 1, maxLength: 200, description: 'dataset name' });
-const DatasetParams = Type.Object({ name: Name });
-const VersionParams = Type.Object({ name: Name, version: Type.Integer({ minimum: 1 }) });
+export const DatasetParams = Type.Object({ name: Name });
+export const VersionParams = Type.Object({ name: Name, version: Type.Integer({ minimum: 1 }) });
 const Alias = Type.String({ minLength: 1, maxLength: 100 });
 const Reason = Type.Optional(Type.String({ maxLength: 1000 }));
 const PromoteBody = Type.Object(
