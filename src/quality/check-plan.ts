@@ -18,6 +18,7 @@ import type { Json } from '../core/dag-spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { sqlIdentifier, sqlString } from '../data/duckdb-session.ts';
 import { parseRef } from '../data/names.ts';
+import { CHECK_DEFAULTS } from './check-defaults.ts';
 import { DISTRIBUTION_METRICS, type DistributionMetric, type REGEX_FORMATS } from './check-spec.ts';
 import type { Check, ColumnInfo } from './check-validation.ts';
 import { type Metric, metricSql, parseMetric } from './metrics.ts';
@@ -236,7 +237,7 @@ function compileCheck(check: Check, context: PlanContext): CompiledCheck {
     }
     case 'not_null': {
       const alias = a('nulls');
-      const allowed = check.max_missing_percent ?? 0;
+      const allowed = check.max_missing_percent ?? CHECK_DEFAULTS.maxMissingPercent;
       return {
         ...base,
         aggregates: { [alias]: `count(*) - count(${col})` },
@@ -446,7 +447,7 @@ function compileDistribution(
   a: (name: string) => string,
 ): CompiledCheck {
   const metrics: readonly DistributionMetric[] = check.metrics ?? DISTRIBUTION_METRICS;
-  const maxChange = check.max_change ?? 0.2;
+  const maxChange = check.max_change ?? CHECK_DEFAULTS.maxChange;
   const exprs: Record<DistributionMetric, string> = {
     mean: `avg(${col})::double`,
     stddev: `stddev_samp(${col})::double`,

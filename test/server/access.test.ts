@@ -28,6 +28,19 @@ describe('access control on every route', () => {
 
   it('finds the API routes', () => {
     expect(routes.length).toBeGreaterThan(30);
+    // Quality, deadline and report routes are walked like the others.
+    expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/datasets/:name/quality/runs',
+        'GET /api/v1/datasets/:name/versions/:version/quality',
+        'GET /api/v1/datasets/:name/quality/results',
+        'GET /api/v1/datasets/:name/quality/metrics',
+        'GET /api/v1/datasets/:name/quality/history',
+        'GET /api/v1/deadline-misses',
+        'GET /api/v1/dags/:dagId/deadline-misses',
+        'GET /api/v1/reports/operations',
+      ]),
+    );
     expect(
       routes.filter((r) => r.capability === undefined).map((r) => `${r.method} ${r.url}`),
     ).toEqual([]);
@@ -121,6 +134,7 @@ function concrete(url: string): string {
     .replace(':runId', 'r1')
     .replace(':taskId', 'extract')
     .replace(':tryNumber', '1')
+    .replace(':version', '1')
     .replace(':username', 'viewer-x')
     .replace(':name', 'p1')
     .replace(':id', '999');

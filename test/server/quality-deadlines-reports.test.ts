@@ -11,60 +11,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
-import { type ApiHarness, startApi } from './support.ts';
-
-const ORDERS = `
-dags:
-  orders_etl:
-    params:
-      type: object
-      properties:
-        rows: { type: integer, default: 50 }
-        bad: { type: integer, default: 0 }
-    tasks:
-      make:
-        operator: duckdb
-        outlets: [orders]
-        config:
-          query: "select range as id, case when range < {{ params.bad }} then -1 else range end as amount, 'c' || (range % 3) as category from range({{ params.rows }})"
-          output: orders
-      check:
-        operator: quality
-        upstream: [make]
-        inlets: [orders]
-        config:
-          quarantine: true
-          metrics: ["sum(amount)"]
-          checks:
-            - { type: range, column: amount, min: 0 }
-            - { type: unique, column: id, severity: warn }
-            - { type: not_null, column: category, warn_if: "> 0", error_if: "> 5%" }
-            - { type: accepted_values, column: category, values: [c0, c1, c2] }
-            - { type: anomaly, metric: row_count, min_points: 3, blocking: true }
-`;
-
-/** A task that waits for a file, so the test decides when it ends. */
-const SLA = (gate: string) => `
-import { existsSync } from 'node:fs';
-import { dag } from 'updraft';
-export default dag({ id: 'sla', deadline: { after: '10m', from: 'start' } }, (d) => {
-  d.task('wait', { deadline: { after: '5m' } }, async () => {
-    while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 50));
-    return 'done';
-  });
-  d.task('quick', () => 1);
-});
-`;
-
-/** Rows of each orders_etl run: the fifth is a spike with three negative amounts. */
-const RUNS = [
-  { runId: 'r1', rows: 50, bad: 0 },
-  { runId: 'r2', rows: 52, bad: 0 },
-  { runId: 'r3', rows: 48, bad: 0 },
-  { runId: 'r4', rows: 51, bad: 0 },
-  { runId: 'r5', rows: 500, bad: 3 },
-  { runId: 'r6', rows: 50, bad: 0 },
-];
+import {
+  type ApiHarness,
+  DEADLINE_DAG,
+  QUALITY_PIPELINE,
+  QUALITY_RUNS as RUNS,
+  runQualitySeries,
+  startApi,
+} from './support.ts';
 
 for (const backend of STORE_BACKENDS) {
   describe(`quality, deadline and report routes on ${backend.name}`, () => {
@@ -78,13 +32,13 @@ for (const backend of STORE_BACKENDS) {
 
     beforeAll(async () => {
       rmSync(gate, { force: true });
-      h = await startApi(backend, { 'orders.yaml': ORDERS, 'sla.ts': SLA(gate) }, { clock });
+      h = await startApi(
+        backend,
+        { 'orders.yaml': QUALITY_PIPELINE, 'sla.ts': DEADLINE_DAG(gate) },
+        { clock },
+      );
       expect(await h.rt.runtime.ops.listImportErrors()).toEqual([]);
-      for (const { runId, rows, bad } of RUNS) {
-        await h.rt.runtime.ops.triggerRun('orders_etl', { runId, params: { rows, bad } });
-        await h.rt.waitForRun('orders_etl', runId, 90_000);
-        clock.advance(60_000);
-      }
+      await runQualitySeries(h.rt, clock);
     }, 600_000);
     afterAll(async () => {
       await h?.close();
@@ -162,6 +116,9 @@ for (const backend of STORE_BACKENDS) {
         check: { warn_if: '> 0', error_if: '> 5%' },
         quarantine: null,
       });
+      expect(byId['accepted_values.category'].check.values).toContain(
+        '<img src=x onerror=window.__xss=1>',
+      );
       // The quarantine version is real: the three failing rows with the check id.
       const quarantine = (
         await h.as('viewer', 'GET', '/api/v1/datasets/orders.quarantine/versions/1')

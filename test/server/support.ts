@@ -5,7 +5,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type Auth, createAuth } from '../../src/auth/auth.ts';
 import { ROLES, type Role } from '../../src/auth/roles.ts';
-import { type Clock, systemClock } from '../../src/core/clock.ts';
+import { type Clock, type ManualClock, systemClock } from '../../src/core/clock.ts';
 import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
 import { buildServer } from '../../src/server/app.ts';
@@ -135,5 +135,87 @@ export async function seedDatasetVersions(
     });
     if (outcome.error)
       throw new Error(`seeding ${options.dataset} failed: ${outcome.error.message}`);
+  }
+}
+
+/**
+ * A YAML pipeline whose quality task quarantines failing rows and judges row_count
+ * against its history (`QUALITY_RUNS` makes a spike fail the blocking anomaly check).
+ */
+export const QUALITY_PIPELINE = `
+dags:
+  orders_etl:
+    params:
+      type: object
+      properties:
+        rows: { type: integer, default: 50 }
+        bad: { type: integer, default: 0 }
+    tasks:
+      make:
+        operator: duckdb
+        outlets: [orders]
+        config:
+          query: "select range as id, case when range < {{ params.bad }} then -1 else range end as amount, 'c' || (range % 3) as category from range({{ params.rows }})"
+          output: orders
+      check:
+        operator: quality
+        upstream: [make]
+        inlets: [orders]
+        config:
+          quarantine: true
+          metrics: ["sum(amount)"]
+          checks:
+            - { type: range, column: amount, min: 0 }
+            - { type: unique, column: id, severity: warn }
+            - { type: not_null, column: category, warn_if: "> 0", error_if: "> 5%" }
+            - { type: accepted_values, column: category, values: [c0, c1, c2, '<img src=x onerror=window.__xss=1>'] }
+            - { type: anomaly, metric: row_count, min_points: 3, blocking: true }
+`;
+
+/**
+ * DAG `sla`: task `wait` (deadline 5 min after the run started) waits for the file
+ * `gate`, so the test decides when it ends; the run's deadline is 10 min.
+ */
+export const DEADLINE_DAG = (gate: string) => `
+import { existsSync } from 'node:fs';
+import { dag } from 'updraft';
+export default dag({ id: 'sla', deadline: { after: '10m', from: 'start' } }, (d) => {
+  d.task('wait', { deadline: { after: '5m' } }, async () => {
+    while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 50));
+    return 'done';
+  });
+  d.task('quick', () => 1);
+});
+`;
+
+/** Rows of each orders_etl run: the fifth is a spike with three negative amounts. */
+export const QUALITY_RUNS = [
+  { runId: 'r1', rows: 50, bad: 0 },
+  { runId: 'r2', rows: 52, bad: 0 },
+  { runId: 'r3', rows: 48, bad: 0 },
+  { runId: 'r4', rows: 51, bad: 0 },
+  { runId: 'r5', rows: 500, bad: 3 },
+  { runId: 'r6', rows: 50, bad: 0 },
+];
+
+/**
+ * Runs `QUALITY_RUNS` one after the other (versions v1..v6 of `orders`), `gapMs` apart on
+ * the clock (default a minute). While a run works, the clock moves 5 s per real second,
+ * so runs take time on it as they would on a wall clock.
+ */
+export async function runQualitySeries(
+  rt: TestRuntime,
+  clock: ManualClock,
+  gapMs = 60_000,
+): Promise<void> {
+  for (const { runId, rows, bad } of QUALITY_RUNS) {
+    await rt.runtime.ops.triggerRun('orders_etl', { runId, params: { rows, bad } });
+    const ticker = setInterval(() => clock.advance(500), 100);
+    try {
+      await rt.waitForRun('orders_etl', runId, 90_000);
+    } finally {
+      clearInterval(ticker);
+    }
+    clock.advance(gapMs);
   }
 }

@@ -13,6 +13,8 @@ import type {
   VersionSummary as FullVersionSummary,
 } from '../../src/data/dataset-operations.ts';
 import type { LineageGraph as Lineage } from '../../src/data/lineage.ts';
+import type { DeadlineMiss } from '../../src/notify/deadline-misses.ts';
+import type { OperationsReport, ReportFigures } from '../../src/observability/operations-report.ts';
 import type {
   AttemptInfo,
   BackfillInfo,
@@ -24,6 +26,14 @@ import type {
   RunSummary,
   TaskInstanceDetail,
 } from '../../src/ops/operations.ts';
+import type { MetricPoint } from '../../src/quality/anomaly.ts';
+import type { CheckSpec } from '../../src/quality/check-spec.ts';
+import type {
+  MetricSummary,
+  QualityResultDetail,
+  QualityRunDetail,
+  QualityRunSummary,
+} from '../../src/quality/quality-operations.ts';
 import type { GridData as Grid } from '../../src/store/queries/grid.ts';
 
 /** Versions as the API sends them: without the server's folder. */
@@ -37,13 +47,22 @@ export type {
   AuditRecord,
   BackfillInfo,
   Capability,
+  CheckSpec,
   DagDetail,
   DagSummary,
   DatasetSummary,
+  DeadlineMiss,
   Grid,
   ImportErrorInfo,
   Lineage,
+  MetricPoint,
+  MetricSummary,
+  OperationsReport,
   PoolInfo,
+  QualityResultDetail,
+  QualityRunDetail,
+  QualityRunSummary,
+  ReportFigures,
   Role,
   RunDetail,
   RunSummary,
@@ -216,6 +235,20 @@ export const api = {
     request<unknown>('POST', `/datasets/${enc(name)}/promote`, { version, alias, reason }),
   rollback: (name: string, alias: string, reason?: string) =>
     request<unknown>('POST', `/datasets/${enc(name)}/rollback`, { alias, reason }),
+  qualityRuns: (name: string, limit = 1000) =>
+    request<QualityRunSummary[]>('GET', `/datasets/${enc(name)}/quality/runs${q({ limit })}`),
+  versionQuality: (name: string, version: number, runId?: string) =>
+    request<QualityRunDetail>(
+      'GET',
+      `/datasets/${enc(name)}/versions/${version}/quality${q({ runId })}`,
+    ),
+  qualityMetrics: (name: string) =>
+    request<MetricSummary[]>('GET', `/datasets/${enc(name)}/quality/metrics`),
+  metricHistory: (name: string, metric: string, limit = 200) =>
+    request<MetricPoint[]>('GET', `/datasets/${enc(name)}/quality/history${q({ metric, limit })}`),
+  deadlineMisses: (dagId: string, runId?: string) =>
+    request<DeadlineMiss[]>('GET', `/dags/${enc(dagId)}/deadline-misses${q({ runId })}`),
+  report: (since: string) => request<OperationsReport>('GET', `/reports/operations${q({ since })}`),
 };
 
 /** URL of an attempt's log download and live follow stream. */

@@ -8,6 +8,7 @@ import { DagListPage } from './pages/DagListPage.tsx';
 import { DagPage } from './pages/DagPage.tsx';
 import { DatasetListPage, DatasetPage } from './pages/DatasetPages.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
+import { ReportsPage } from './pages/ReportsPage.tsx';
 import { TaskPage } from './pages/TaskPage.tsx';
 import { useRoute } from './router.ts';
 import './styles.css';
@@ -39,6 +40,9 @@ function App() {
   } else if (first === 'datasets') {
     section = 'datasets';
     page = <DatasetListPage />;
+  } else if (first === 'reports') {
+    section = 'reports';
+    page = <ReportsPage route={route} />;
   } else if (first === 'audit') {
     section = 'audit';
     page = <AuditPage />;

@@ -37,6 +37,7 @@ export function Layout({
         <nav aria-label="main">
           {link('dags', '#/', 'DAGs')}
           {link('datasets', href(['datasets']), 'Datasets')}
+          {link('reports', href(['reports']), 'Reports')}
           {link('pools', href(['pools']), 'Pools')}
           {can('configure') && link('audit', href(['audit']), 'Audit log')}
           {can('administer') && link('users', href(['users']), 'Users')}

@@ -24,7 +24,8 @@ export function StateDot({ state, title }: { state: string; title?: string }) {
   return <span className={`dot state-${state || 'none'}`} title={title ?? state} />;
 }
 
-export function Legend() {
+/** The state colours; with `late`, also the mark of a missed deadline. */
+export function Legend({ late }: { late?: boolean }) {
   return (
     <div className="legend">
       {STATES.map((s) => (
@@ -32,6 +33,11 @@ export function Legend() {
           <StateDot state={s} /> {s.replace('_', ' ')}
         </span>
       ))}
+      {late && (
+        <span>
+          <span className="late-mark" aria-hidden="true" /> deadline missed
+        </span>
+      )}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 /** One DAG: Grid, Graph, Gantt and Code tabs, the selected run/task panel, actions. */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { api, type Me } from '../api.ts';
 import { ErrorNote, Legend } from '../components/common.tsx';
+import { indexMisses } from '../components/deadlines.tsx';
 import { relative } from '../format.ts';
 import { useLiveChanges, useLoad } from '../hooks.ts';
 import { href, navigate, type Route } from '../router.ts';
@@ -31,6 +32,8 @@ export function DagPage({ dagId, route, me }: { dagId: string; route: Route; me:
     `run:${dagId}:${runId}:${version}`,
   );
   const backfills = useLoad(() => api.backfills(dagId), `backfills:${dagId}:${version}`);
+  const deadlineMisses = useLoad(() => api.deadlineMisses(dagId), `misses:${dagId}:${version}`);
+  const misses = useMemo(() => indexMisses(deadlineMisses.data ?? []), [deadlineMisses.data]);
   const [dialog, setDialog] = useState<'trigger' | 'backfill' | null>(null);
   const [notice, setNotice] = useState<string>();
   const refresh = () => {
@@ -134,7 +137,9 @@ export function DagPage({ dagId, route, me }: { dagId: string; route: Route; me:
           </a>
         ))}
         <span className="spacer" />
-        {(tab === 'grid' || tab === 'graph') && <Legend />}
+        {(tab === 'grid' || tab === 'graph') && (
+          <Legend late={tab === 'grid' && (deadlineMisses.data?.length ?? 0) > 0} />
+        )}
       </div>
       <div className="dag-body">
         <section className="dag-main">
@@ -144,6 +149,7 @@ export function DagPage({ dagId, route, me }: { dagId: string; route: Route; me:
               grid={grid.data}
               selectedRun={runId}
               selectedTask={taskId}
+              misses={misses}
               onSelect={(r, t) => go({ run: r, task: t })}
             />
           )}
@@ -176,10 +182,18 @@ export function DagPage({ dagId, route, me }: { dagId: string; route: Route; me:
               taskId={taskId}
               me={me}
               version={String(version)}
+              miss={misses.task(runId, taskId)}
               onChanged={refresh}
             />
           ) : (
-            run.data && <RunPanel run={run.data} me={me} onChanged={refresh} />
+            run.data && (
+              <RunPanel
+                run={run.data}
+                me={me}
+                misses={misses.ofRun(run.data.runId)}
+                onChanged={refresh}
+              />
+            )
           ))}
       </div>
       {dialog === 'trigger' && d && (

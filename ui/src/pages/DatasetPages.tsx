@@ -1,15 +1,17 @@
 /**
- * Datasets: the list, and one dataset with its versions (manifest, quality gate),
- * aliases with promote and rollback (confirmed), alias history and a lineage graph.
+ * Datasets: the list, and one dataset with its versions (manifest, quality), the
+ * selected version's check results, metric history, aliases with promote and rollback
+ * (confirmed), alias history and a lineage graph.
  */
 import dagre from '@dagrejs/dagre';
 import { useMemo, useState } from 'react';
-import { api, type Lineage, type Me } from '../api.ts';
+import { api, type Lineage, type Me, type QualityRunSummary } from '../api.ts';
 import { Confirm, ErrorNote } from '../components/common.tsx';
 import { ArrowMarker, Edge } from '../components/svg-edges.tsx';
 import { formatDate } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { href, navigate, type Route } from '../router.ts';
+import { MetricHistory, QualityCounts, VersionQuality } from './QualityViews.tsx';
 
 export function DatasetListPage() {
   const list = useLoad(() => api.datasets(), 'datasets');
@@ -92,6 +94,15 @@ export function DatasetPage({ name, route, me }: { name: string; route: Route; m
   const versions = useLoad(() => api.datasetVersions(name), `versions:${name}:${tick}`);
   const lineage = useLoad(() => api.lineage(name), `lineage:${name}`);
   const history = useLoad(() => api.aliasHistory(name), `history:${name}:${tick}`);
+  const qualityRuns = useLoad(() => api.qualityRuns(name), `quality-runs:${name}`);
+  const metrics = useLoad(() => api.qualityMetrics(name), `metrics:${name}`);
+  /** Quality runs per version, newest first. */
+  const checksOf = useMemo(() => {
+    const byVersion = new Map<number, QualityRunSummary[]>();
+    for (const r of qualityRuns.data ?? [])
+      byVersion.set(r.version, [...(byVersion.get(r.version) ?? []), r]);
+    return (version: number) => byVersion.get(version) ?? [];
+  }, [qualityRuns.data]);
   const selected = Number(route.query.get('version')) || versions.data?.[0]?.version;
   const detail = useLoad(
     () => (selected ? api.datasetVersion(name, selected) : Promise.resolve(undefined)),
@@ -145,12 +156,18 @@ export function DatasetPage({ name, route, me }: { name: string; route: Route; m
                   <td>{ver.rows.toLocaleString()}</td>
                   <td>{formatBytes(ver.bytes)}</td>
                   <td>
-                    {ver.blockingChecksPassed === null ? (
-                      <span className="muted">—</span>
-                    ) : ver.blockingChecksPassed ? (
-                      <span className="outcome ok">checks passed</span>
+                    {checksOf(ver.version).length === 0 && ver.blockingChecksPassed !== null ? (
+                      // A clean output: its source version was checked, not this one.
+                      ver.blockingChecksPassed ? (
+                        <span className="outcome ok">checks passed</span>
+                      ) : (
+                        <span className="outcome bad">checks failed</span>
+                      )
                     ) : (
-                      <span className="outcome bad">checks failed</span>
+                      <QualityCounts
+                        run={checksOf(ver.version)[0]}
+                        gate={ver.blockingChecksPassed}
+                      />
                     )}
                   </td>
                   <td className="small">
@@ -197,6 +214,16 @@ export function DatasetPage({ name, route, me }: { name: string; route: Route; m
               ))}
             </tbody>
           </table>
+          <ErrorNote error={qualityRuns.error ?? metrics.error} />
+          {selected && qualityRuns.data && (
+            <VersionQuality
+              key={selected}
+              name={name}
+              version={selected}
+              runs={checksOf(selected)}
+            />
+          )}
+          {metrics.data && <MetricHistory name={name} metrics={metrics.data} />}
           <h2 className="section-title">Lineage</h2>
           <ErrorNote error={lineage.error} />
           {lineage.data && <LineageGraph lineage={lineage.data} />}

@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { formatLogLine } from '../../../src/cli/log-format.ts';
 import { api, logUrls, type Me } from '../api.ts';
 import { ErrorNote, StateBadge } from '../components/common.tsx';
+import { DeadlineNotes, lateText } from '../components/deadlines.tsx';
 import { durationBetween, formatDate, formatDuration } from '../format.ts';
 import { useLiveChanges, useLoad } from '../hooks.ts';
 import { href, type Route } from '../router.ts';
@@ -32,6 +33,11 @@ export function TaskPage({
     () => api.task(dagId, runId, taskId),
     `${dagId}/${runId}/${taskId}/${version}`,
   );
+  const misses = useLoad(
+    () => api.deadlineMisses(dagId, runId),
+    `misses:${dagId}/${runId}/${version}`,
+  );
+  const miss = misses.data?.find((m) => m.taskId === taskId);
   useLiveChanges(dagId, () => setVersion((v) => v + 1));
   const t = ti.data;
   const tryParam = Number(route.query.get('try'));
@@ -52,12 +58,18 @@ export function TaskPage({
         </a>
         <h1 className="mono">{taskId}</h1>
         {t && <StateBadge state={t.state} />}
+        {miss && (
+          <span className="badge late-badge" title={lateText(miss)}>
+            deadline missed
+          </span>
+        )}
         <span className="spacer" />
         <a className="button" href={href(['dags', dagId], { run: runId, task: taskId })}>
           Back to the grid
         </a>
       </div>
       <ErrorNote error={ti.error} />
+      <DeadlineNotes misses={miss ? [miss] : []} />
       {t && t.attempts.length === 0 && (
         <p className="muted">This task has not run yet (state {t.state}).</p>
       )}

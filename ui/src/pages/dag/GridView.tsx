@@ -1,11 +1,13 @@
 /**
  * The Grid: tasks down, runs across (newest on the right), one coloured cell per task
  * instance. Only the rows in view are rendered, so a 1,000-task DAG draws as fast as a
- * small one. Cells are buttons: Tab reaches them, Enter opens the task instance.
+ * small one. Cells are buttons: Tab reaches them, Enter opens the task instance. A run or
+ * task instance that missed its deadline carries a mark (and says so in its label).
  */
 import { useEffect, useRef, useState } from 'react';
 import type { Grid } from '../../api.ts';
 import { StateDot } from '../../components/common.tsx';
+import { type DeadlineIndex, missSummary } from '../../components/deadlines.tsx';
 import { durationBetween, formatDate, formatDuration } from '../../format.ts';
 
 const ROW = 24;
@@ -15,11 +17,13 @@ export function GridView({
   grid,
   selectedRun,
   selectedTask,
+  misses,
   onSelect,
 }: {
   grid: Grid;
   selectedRun: string | undefined;
   selectedTask: string | undefined;
+  misses: DeadlineIndex;
   onSelect: (runId: string, taskId?: string) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -60,13 +64,15 @@ export function GridView({
         <div className="grid-cols">
           {grid.runs.map((r) => {
             const d = durationBetween(r.startedAt, r.endedAt);
+            const miss = misses.run(r.runId);
+            const late = miss ? `, ${missSummary(miss)}` : '';
             return (
               <button
                 type="button"
                 key={r.runId}
-                className={`run-col${r.runId === selectedRun ? ' selected' : ''}`}
-                title={`${r.runId}\n${r.state}\nlogical date ${formatDate(r.logicalDate)}\nduration ${formatDuration(d)}`}
-                aria-label={`run ${r.runId}: ${r.state}`}
+                className={`run-col${r.runId === selectedRun ? ' selected' : ''}${miss ? ' late' : ''}`}
+                title={`${r.runId}\n${r.state}\nlogical date ${formatDate(r.logicalDate)}\nduration ${formatDuration(d)}${miss ? `\n${missSummary(miss)}` : ''}`}
+                aria-label={`run ${r.runId}: ${r.state}${late}`}
                 onClick={() => onSelect(r.runId)}
               >
                 <span
@@ -105,13 +111,15 @@ export function GridView({
                   {grid.runs.map((r, ri) => {
                     const state = grid.states[ri]?.[t] ?? '';
                     const selected = r.runId === selectedRun && task.taskId === selectedTask;
+                    const miss = misses.task(r.runId, task.taskId);
+                    const late = miss ? `, ${missSummary(miss)}` : '';
                     return (
                       <button
                         type="button"
                         key={r.runId}
-                        className={`cell${selected ? ' selected' : ''}`}
-                        aria-label={`${task.taskId} in ${r.runId}: ${state || 'not in this run'}`}
-                        title={`${task.taskId}\n${r.runId}\n${state || 'not in this run'}`}
+                        className={`cell${selected ? ' selected' : ''}${miss ? ' late' : ''}`}
+                        aria-label={`${task.taskId} in ${r.runId}: ${state || 'not in this run'}${late}`}
+                        title={`${task.taskId}\n${r.runId}\n${state || 'not in this run'}${miss ? `\n${missSummary(miss)}` : ''}`}
                         disabled={!state}
                         onClick={() => onSelect(r.runId, task.taskId)}
                       >

@@ -1,7 +1,8 @@
 /** Details of the selected run or task instance, with their actions (each confirmed). */
 import { useState } from 'react';
-import { api, type Me, type RunDetail } from '../../api.ts';
+import { api, type DeadlineMiss, type Me, type RunDetail } from '../../api.ts';
 import { Confirm, ErrorNote, StateBadge } from '../../components/common.tsx';
+import { DeadlineNotes } from '../../components/deadlines.tsx';
 import { durationBetween, formatDate, formatDuration } from '../../format.ts';
 import { useLoad } from '../../hooks.ts';
 import { href } from '../../router.ts';
@@ -14,10 +15,13 @@ type Action =
 export function RunPanel({
   run,
   me,
+  misses,
   onChanged,
 }: {
   run: RunDetail;
   me: Me;
+  /** The run's missed deadlines (its own and its tasks'). */
+  misses: DeadlineMiss[];
   onChanged: () => void;
 }) {
   const [action, setAction] = useState<Action>(null);
@@ -31,6 +35,7 @@ export function RunPanel({
         Run <span className="mono">{run.runId}</span>
       </h2>
       <StateBadge state={run.state} />
+      <DeadlineNotes misses={misses} />
       <dl>
         <dt>Type</dt>
         <dd>{run.runType}</dd>
@@ -106,6 +111,7 @@ export function TaskPanel({
   taskId,
   me,
   version,
+  miss,
   onChanged,
 }: {
   dagId: string;
@@ -113,6 +119,8 @@ export function TaskPanel({
   taskId: string;
   me: Me;
   version: string;
+  /** The task's missed deadline in this run, if it missed one. */
+  miss: DeadlineMiss | undefined;
   onChanged: () => void;
 }) {
   const ti = useLoad(
@@ -133,6 +141,7 @@ export function TaskPanel({
       {t && (
         <>
           <StateBadge state={t.state} />
+          <DeadlineNotes misses={miss ? [miss] : []} />
           <dl>
             <dt>Try</dt>
             <dd>
