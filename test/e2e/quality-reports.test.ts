@@ -14,13 +14,16 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/auth.ts';
 import { ManualClock, systemClock } from '../../src/core/clock.ts';
-import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { listDeadlineMisses } from '../../src/notify/deadline-misses.ts';
-import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
 import { type HttpServer, startHttpServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import { uiBuildDir } from '../../src/server/routes/ui.ts';
-import { DEADLINE_DAG, QUALITY_PIPELINE, runQualitySeries } from '../server/support.ts';
+import {
+  apiContextOf,
+  DEADLINE_DAG,
+  QUALITY_PIPELINE,
+  runQualitySeries,
+} from '../server/support.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import { type Browser, launchChromium } from './browser.ts';
@@ -61,15 +64,7 @@ describe('quality, deadlines and reports in Chromium', () => {
       host: '127.0.0.1',
       version: 'e2e',
       health: healthSource(rt.runtime.store, rt.runtime.scheduler),
-      api: {
-        ops: rt.runtime.ops,
-        store: rt.runtime.store,
-        auth,
-        datasets: createDatasetOperations(rt.runtime.store, rt.home),
-        quality: new StoreQualityOperations(rt.runtime.store),
-        version: 'e2e',
-        livePollMs: 200,
-      },
+      api: apiContextOf(rt, auth, 'e2e'),
     });
     browser = await launchChromium();
     page = await browser.context.newPage();

@@ -8,6 +8,7 @@ import { ROLES, type Role } from '../../src/auth/roles.ts';
 import { type Clock, type ManualClock, systemClock } from '../../src/core/clock.ts';
 import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
 import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
+import type { ApiContext } from '../../src/server/api-context.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import type { DataHarness } from '../data/support.ts';
@@ -67,15 +68,7 @@ export async function startApi(
   const app = await buildServer({
     version: '9.9.9',
     health: healthSource(rt.runtime.store, rt.runtime.scheduler),
-    api: {
-      ops: rt.runtime.ops,
-      store: rt.runtime.store,
-      auth,
-      datasets: createDatasetOperations(rt.runtime.store, rt.home),
-      quality: new StoreQualityOperations(rt.runtime.store),
-      version: '9.9.9',
-      livePollMs: 200,
-    },
+    api: apiContextOf(rt, auth, '9.9.9'),
   });
   return {
     app,
@@ -93,6 +86,19 @@ export async function startApi(
       await app.close();
       await rt.close();
     },
+  };
+}
+
+/** The API over a test runtime, with its data and quality layers and quick live updates. */
+export function apiContextOf(rt: TestRuntime, auth: Auth, version: string): ApiContext {
+  return {
+    ops: rt.runtime.ops,
+    store: rt.runtime.store,
+    auth,
+    datasets: createDatasetOperations(rt.runtime.store, rt.home),
+    quality: new StoreQualityOperations(rt.runtime.store),
+    version,
+    livePollMs: 200,
   };
 }
 

@@ -21,9 +21,18 @@ const Counts = Type.Object({
   error: Type.Integer(),
   skipped: Type.Integer(),
 });
-const ResultRow = Type.Object({
+/** What identifies a quality run: the version, and the task attempt that checked it. */
+const QualityRunKey = {
   dataset: Type.String(),
   version: Type.Integer(),
+  dagId: Type.String(),
+  runId: Type.String(),
+  taskId: Type.String(),
+  tryNumber: Type.Integer(),
+  checkedAt: DateTime,
+};
+const ResultRow = Type.Object({
+  ...QualityRunKey,
   checkId: Type.String(),
   type: Type.String(),
   severity: literals(SEVERITIES),
@@ -36,20 +45,9 @@ const ResultRow = Type.Object({
   }),
   message: Type.String(),
   details: Type.Unknown(),
-  dagId: Type.String(),
-  runId: Type.String(),
-  taskId: Type.String(),
-  tryNumber: Type.Integer(),
-  checkedAt: DateTime,
 });
 const RunSummary = Type.Object({
-  dataset: Type.String(),
-  version: Type.Integer(),
-  dagId: Type.String(),
-  runId: Type.String(),
-  taskId: Type.String(),
-  tryNumber: Type.Integer(),
-  checkedAt: DateTime,
+  ...QualityRunKey,
   counts: Counts,
   blockingPassed: Nullable(Type.Boolean({ description: 'null: no blocking check' })),
 });

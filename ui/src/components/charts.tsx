@@ -4,7 +4,7 @@
  * duration trend) and a sparkline. Each point or bar has a tooltip; the caller gives the
  * chart a label and shows what matters as text too.
  */
-import { type RefObject, useEffect, useId, useRef, useState } from 'react';
+import { type ReactNode, type RefObject, useEffect, useId, useRef, useState } from 'react';
 
 export interface ChartPoint {
   /** Label of the x position (e.g. `v12`, `2026-03-01`). */
@@ -66,6 +66,43 @@ function labelStep(n: number, max: number): number {
   return Math.max(1, Math.ceil(n / max));
 }
 
+/** The SVG of a chart at its container's width, with horizontal grid lines and y labels. */
+function ChartFrame({
+  box,
+  width,
+  height,
+  label,
+  ticks,
+  y,
+  formatY,
+  children,
+}: {
+  box: RefObject<HTMLDivElement | null>;
+  width: number;
+  height: number;
+  label: string;
+  ticks: number[];
+  y: (value: number) => number;
+  formatY: (value: number) => string;
+  children: ReactNode;
+}) {
+  return (
+    <div ref={box} className="chart-box">
+      <svg className="chart" width={width} height={height} role="img" aria-label={label}>
+        {ticks.map((t) => (
+          <g key={t}>
+            <line className="grid-line" x1={M.left} x2={width - M.right} y1={y(t)} y2={y(t)} />
+            <text className="axis" x={M.left - 8} y={y(t) + 4} textAnchor="end">
+              {formatY(t)}
+            </text>
+          </g>
+        ))}
+        {children}
+      </svg>
+    </div>
+  );
+}
+
 /** Values along a line, one dot per point; marked points are drawn larger in red. */
 export function LineChart({
   points,
@@ -92,37 +129,35 @@ export function LineChart({
   const every = labelStep(points.length, Math.max(2, Math.floor(innerW / 60)));
   const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i)},${y(p.value)}`).join(' ');
   return (
-    <div ref={box} className="chart-box">
-      <svg className="chart" width={width} height={height} role="img" aria-label={label}>
-        {ticks.map((t) => (
-          <g key={t}>
-            <line className="grid-line" x1={M.left} x2={width - M.right} y1={y(t)} y2={y(t)} />
-            <text className="axis" x={M.left - 8} y={y(t) + 4} textAnchor="end">
-              {formatY(t)}
-            </text>
-          </g>
-        ))}
-        {points.map((p, i) =>
-          i % every === 0 || i === points.length - 1 ? (
-            <text key={p.x} className="axis" x={x(i)} y={height - 10} textAnchor="middle">
-              {p.x}
-            </text>
-          ) : null,
-        )}
-        <path className="series" d={path} />
-        {points.map((p, i) => (
-          <circle
-            key={p.x}
-            className={p.marked ? 'point marked' : 'point'}
-            cx={x(i)}
-            cy={y(p.value)}
-            r={p.marked ? 6 : points.length > 60 ? 2 : 3.5}
-          >
-            <title>{p.title}</title>
-          </circle>
-        ))}
-      </svg>
-    </div>
+    <ChartFrame
+      box={box}
+      width={width}
+      height={height}
+      label={label}
+      ticks={ticks}
+      y={y}
+      formatY={formatY}
+    >
+      {points.map((p, i) =>
+        i % every === 0 || i === points.length - 1 ? (
+          <text key={p.x} className="axis" x={x(i)} y={height - 10} textAnchor="middle">
+            {p.x}
+          </text>
+        ) : null,
+      )}
+      <path className="series" d={path} />
+      {points.map((p, i) => (
+        <circle
+          key={p.x}
+          className={p.marked ? 'point marked' : 'point'}
+          cx={x(i)}
+          cy={y(p.value)}
+          r={p.marked ? 6 : points.length > 60 ? 2 : 3.5}
+        >
+          <title>{p.title}</title>
+        </circle>
+      ))}
+    </ChartFrame>
   );
 }
 
@@ -152,40 +187,38 @@ export function BarChart({
   const y = (v: number) => M.top + innerH - (v / hi) * innerH;
   const every = labelStep(points.length, Math.max(2, Math.floor(innerW / 60)));
   return (
-    <div ref={box} className="chart-box">
-      <svg className="chart" width={width} height={height} role="img" aria-label={label}>
-        {ticks.map((t) => (
-          <g key={t}>
-            <line className="grid-line" x1={M.left} x2={width - M.right} y1={y(t)} y2={y(t)} />
-            <text className="axis" x={M.left - 8} y={y(t) + 4} textAnchor="end">
-              {formatY(t)}
-            </text>
+    <ChartFrame
+      box={box}
+      width={width}
+      height={height}
+      label={label}
+      ticks={ticks}
+      y={y}
+      formatY={formatY}
+    >
+      {points.map((p, i) => {
+        const cx = M.left + slot * i + slot / 2;
+        return (
+          <g key={p.x}>
+            <rect
+              className={p.marked ? 'bar marked' : 'bar'}
+              x={cx - barW / 2}
+              y={y(p.value)}
+              width={barW}
+              height={Math.max(2, M.top + innerH - y(p.value))}
+              rx={2}
+            >
+              <title>{p.title}</title>
+            </rect>
+            {(i % every === 0 || i === points.length - 1) && (
+              <text className="axis" x={cx} y={height - 10} textAnchor="middle">
+                {p.x}
+              </text>
+            )}
           </g>
-        ))}
-        {points.map((p, i) => {
-          const cx = M.left + slot * i + slot / 2;
-          return (
-            <g key={p.x}>
-              <rect
-                className={p.marked ? 'bar marked' : 'bar'}
-                x={cx - barW / 2}
-                y={y(p.value)}
-                width={barW}
-                height={Math.max(2, M.top + innerH - y(p.value))}
-                rx={2}
-              >
-                <title>{p.title}</title>
-              </rect>
-              {(i % every === 0 || i === points.length - 1) && (
-                <text className="axis" x={cx} y={height - 10} textAnchor="middle">
-                  {p.x}
-                </text>
-              )}
-            </g>
-          );
-        })}
-      </svg>
-    </div>
+        );
+      })}
+    </ChartFrame>
   );
 }
 
