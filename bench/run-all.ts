@@ -7,6 +7,7 @@
  *     UPDRAFT_BENCH_ONLY=handoff,throughput npm run bench
  */
 import { duckdbTransform } from './duckdb-transform.ts';
+import { examplePipelines } from './example-pipelines.ts';
 import { extract10m } from './extract-10m.ts';
 import { handoffLatency } from './handoff-latency.ts';
 import { idleFootprint } from './idle-footprint.ts';
@@ -32,6 +33,7 @@ const BENCHMARKS: { name: string; run: () => Promise<Figure[]> }[] = [
   { name: 'extract', run: extract10m },
   { name: 'transform', run: duckdbTransform },
   { name: 'quality', run: qualityScan },
+  { name: 'examples', run: examplePipelines },
   { name: 'trace', run: traceOverhead },
   { name: 'ui', run: uiGrid },
 ];
