@@ -5,10 +5,20 @@
  * the build function has returned, when every edge can be resolved (a dependency on a
  * group needs all of the group's tasks).
  */
+import path from 'node:path';
 import type { Json, MapOver } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
+import type { LoadInput } from '../core/load-inputs.ts';
 import { DEFAULT_MAP_MAX_ITEMS } from '../core/mapping.ts';
 import type { TaskFunction } from '../core/task-context.ts';
+import {
+  type ModelTask,
+  planModelTasks,
+  SQL_MODELS_OPERATOR,
+  type SqlModelsConfig,
+  sqlModelsConfigSchema,
+} from '../data/sql-models.ts';
+import { parseConfig } from '../operators/parse-config.ts';
 import { type CallSite, callSiteLocation, captureCallSite } from './call-site.ts';
 import { plainJson } from './json-values.ts';
 import { TASK_DEFAULTS_FIELDS, TASK_OPTIONS_FIELDS } from './task-settings.ts';
@@ -19,6 +29,8 @@ import type {
   MapOverOptions,
   OperatorConfig,
   ShellTaskConfig,
+  SqlModelsOptions,
+  SqlModelsTaskConfig,
   TaskDefaults,
   TaskGroup,
   TaskOptions,
@@ -65,6 +77,8 @@ export class DagDraft {
   readonly groups = new Map<string, GroupDraft>();
   readonly edges: EdgeDraft[] = [];
   readonly issues: SpecIssue[] = [];
+  /** Files and folders read while building (SQL models), by path. */
+  readonly inputs = new Map<string, LoadInput>();
   /** Set when the build function has returned; later declarations are programming errors. */
   sealed = false;
 
@@ -256,7 +270,92 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
   }
 
   operator(operator: string, id: string, config: OperatorConfig, options?: TaskOptions): TaskRef {
-    return this.declare(operator, id, config, options, captureCallSite());
+    const site = captureCallSite();
+    if (operator === SQL_MODELS_OPERATOR) {
+      this.draft.report(
+        {
+          taskId: this.childId(id, site),
+          message: `${SQL_MODELS_OPERATOR} becomes a task group with one task per model`,
+          hint: `declare it with d.sqlModels('${id}', config, options)`,
+        },
+        site,
+      );
+      return new TaskRefImpl(this.draft, this.childId(id, site));
+    }
+    return this.declare(operator, id, config, options, site);
+  }
+
+  sqlModels(id: string, config: SqlModelsTaskConfig, options?: SqlModelsOptions): TaskGroup {
+    const site = captureCallSite();
+    this.draft.assertOpen('declare SQL models');
+    const groupId = this.childId(id, site);
+    const report = (issue: SpecIssue) =>
+      this.draft.report(
+        {
+          ...issue,
+          // A model file's line is no column of the call site.
+          ...(issue.file === undefined ? {} : { column: issue.column }),
+          taskId: groupId,
+          field: issue.field === undefined ? undefined : `tasks.${groupId}.${issue.field}`,
+        },
+        site,
+      );
+    reportUnknownFields(options, SQL_MODELS_OPTIONS_FIELDS, (key, hint) =>
+      report({ field: key, message: `unknown sql_models option '${key}'`, hint }),
+    );
+    const { upstream = [], doc, inlets = [], baseDir, ...settings } = definedOnly(options);
+    const json = plainJson(config, 'config', (field, message) => report({ field, message }));
+    const parsed = parseConfig<SqlModelsConfig>(
+      sqlModelsConfigSchema,
+      json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {},
+    );
+    if (!parsed.ok) {
+      for (const issue of parsed.issues) {
+        report({ ...issue, field: issue.field === undefined ? 'config' : `config.${issue.field}` });
+      }
+    }
+    const base = baseDir ?? callerFolder(site);
+    if (base === undefined) {
+      report({
+        field: 'baseDir',
+        message: `cannot tell which folder the models path '${String(config?.path)}' is relative to`,
+        hint: 'pass baseDir: import.meta.dirname, or an absolute path',
+      });
+    }
+    let planned: ModelTask[] = [];
+    if (parsed.ok && base !== undefined) {
+      const plan = planModelTasks(parsed.config, {
+        dagId: this.draft.dagId,
+        groupId,
+        baseDir: base,
+        inlets,
+      });
+      for (const input of plan.inputs) this.draft.inputs.set(input.path, input);
+      for (const issue of plan.issues) report(issue);
+      planned = plan.tasks;
+    }
+    const group = this.group(
+      id,
+      { ...(doc === undefined ? {} : { tooltip: doc }), defaults: settings },
+      (g) => {
+        const refs = new Map<string, TaskRef>();
+        for (const task of planned) {
+          const ref = g.operator('duckdb', task.model, task.config as OperatorConfig, {
+            inlets: task.inlets,
+            outlets: [task.output],
+            doc: task.doc,
+          });
+          refs.set(task.model, ref);
+          const models = task.refs.flatMap((r) => refs.get(r) ?? []);
+          // A model reading sources waits for what the group waits for, so its inlets
+          // resolve to the versions those tasks wrote in the run (not only the roots do).
+          const after = task.readsSources ? [...models, ...upstream] : models;
+          if (after.length > 0) ref.after(...after);
+        }
+      },
+    );
+    if (upstream.length > 0) group.after(...upstream);
+    return group;
   }
 
   group(id: string, build: (group: TaskGroup) => void): TaskGroup;
@@ -373,6 +472,20 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
     if (mapOver !== undefined) addEdges(this.draft, [mapOver.upstream], [ref], site);
     return ref;
   }
+}
+
+const SQL_MODELS_OPTIONS_FIELDS: Readonly<Record<keyof SqlModelsOptions, true>> = {
+  ...TASK_DEFAULTS_FIELDS,
+  doc: true,
+  upstream: true,
+  inlets: true,
+  baseDir: true,
+};
+
+/** The folder of the user file a call site is in, or undefined. */
+function callerFolder(site: CallSite): string | undefined {
+  const { file } = callSiteLocation(site);
+  return file === undefined ? undefined : path.dirname(file);
 }
 
 /** The spec form of a task's `mapOver` option (the validator checks the values). */

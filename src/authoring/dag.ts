@@ -87,6 +87,7 @@ function createDag(spec: DagSpec, draft: DagDraft, functions: Map<string, TaskFu
     dagId: spec.dagId,
     spec,
     issues,
+    inputs: Object.freeze([...draft.inputs.values()]),
     taskFunction: (taskId: string) => functions.get(taskId),
     sourceLocation: (id?: string) =>
       callSiteLocation(

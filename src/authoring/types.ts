@@ -15,8 +15,10 @@
 import type { DagSpec, Json, JsonSchema } from '../core/dag-spec.ts';
 import type { Duration } from '../core/duration.ts';
 import type { SpecIssue, SpecLocation } from '../core/errors.ts';
+import type { LoadInput } from '../core/load-inputs.ts';
 import type { TaskFunction } from '../core/task-context.ts';
 import type { TriggerRule } from '../core/trigger-rules.ts';
+import type { SqlModelsConfig } from '../data/sql-models.ts';
 import type { WeightRule } from '../loader/dag-graph.ts';
 import type { ShellConfig } from '../operators/shell-operator.ts';
 
@@ -155,6 +157,28 @@ export type OperatorConfig = { [key: string]: Json | undefined };
 /** Config of a `shell` task: `command` is required, the rest have defaults. */
 export type ShellTaskConfig = Pick<ShellConfig, 'command'> & Partial<Omit<ShellConfig, 'command'>>;
 
+/** Config of a `sql_models` group: `path` is required, the rest have defaults. */
+export type SqlModelsTaskConfig = Pick<SqlModelsConfig, 'path'> &
+  Partial<Omit<SqlModelsConfig, 'path'>>;
+
+/**
+ * Options of a `sql_models` group (`sqlModels`): settings for every model's task, and
+ * the group's dependencies and inlets.
+ */
+export interface SqlModelsOptions extends TaskDefaults {
+  /** Shown with the group (its tooltip). Default none. */
+  doc?: string;
+  /** Tasks or groups the models wait for (as `TaskOptions.upstream`). Default none. */
+  upstream?: readonly Upstream[];
+  /** Datasets `{{ source('name') }}` reads: an inlet written `name`, else one of dataset `name`. */
+  inlets?: readonly string[];
+  /**
+   * Folder a relative `path` is read from. Default: the folder of the file that calls
+   * `sqlModels` (`import.meta.dirname`).
+   */
+  baseDir?: string;
+}
+
 /** Something a task can wait for: a task, a group, or the full id of one of them. */
 export type Upstream = DependencyNode | string;
 
@@ -192,6 +216,14 @@ export interface TaskScope {
    * operator's schema when the pipeline is loaded).
    */
   operator(operator: string, id: string, config: OperatorConfig, options?: TaskOptions): TaskRef;
+  /**
+   * Declares a folder of dbt-style SQL models as a task group `id` with one `duckdb`
+   * task per model (`id.model`), run in dependency order, independent models in
+   * parallel. The folder is read now (load time): a missing ref or a cycle is an issue
+   * naming the file and line, and a changed model changes the DAG's version. Each model
+   * becomes a dataset version; see `src/data/sql-models.ts`.
+   */
+  sqlModels(id: string, config: SqlModelsTaskConfig, options?: SqlModelsOptions): TaskGroup;
   /** Declares a nested task group; `build` declares its tasks (synchronously). */
   group(id: string, build: (group: TaskGroup) => void): TaskGroup;
   group(id: string, options: GroupOptions, build: (group: TaskGroup) => void): TaskGroup;
@@ -230,6 +262,11 @@ export interface Dag {
    * any issue is not scheduled.
    */
   readonly issues: readonly SpecIssue[];
+  /**
+   * Files and folders read while building (SQL models), with digests of what was read:
+   * the loader builds the DAG again when one changes.
+   */
+  readonly inputs: readonly LoadInput[];
   /** The function of `ts` task `taskId`, or undefined. */
   taskFunction(taskId: string): TaskFunction | undefined;
   /** Where the DAG (or one of its tasks or groups, by id) was declared, when known. */

@@ -40,16 +40,17 @@ let sourceMapsEnabled = false;
 
 /**
  * Imports a bundle from the cache and returns the DAGs it exports. Turns on source maps
- * for this process first, so stack traces name the pipeline's own files and lines.
+ * for this process first, so stack traces name the pipeline's own files and lines. A
+ * `variant` imports it as a new module instance (its DAGs are built again).
  */
-export async function importBundle(bundlePath: string): Promise<Dag[]> {
+export async function importBundle(bundlePath: string, variant?: string): Promise<Dag[]> {
   if (!sourceMapsEnabled) {
     process.setSourceMapsEnabled(true);
     sourceMapsEnabled = true;
   }
-  const namespace: Record<string, unknown> = await import(
-    /* @vite-ignore */ pathToFileURL(bundlePath).href
-  );
+  const url = pathToFileURL(bundlePath);
+  if (variant !== undefined) url.searchParams.set('load', variant);
+  const namespace: Record<string, unknown> = await import(/* @vite-ignore */ url.href);
   return exportedDags(namespace);
 }
 

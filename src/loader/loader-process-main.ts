@@ -30,7 +30,7 @@ async function importFile(
   created = [];
   let exported: Dag[];
   try {
-    exported = await importBundle(request.bundlePath);
+    exported = await importBundle(request.bundlePath, request.variant);
   } catch (error) {
     const where = userLocation(error instanceof Error ? error.stack : undefined);
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -82,16 +82,18 @@ async function importFile(
 type Outcome = Awaited<ReturnType<typeof importFile>>;
 
 /**
- * Outcomes by bundle. ESM evaluates a module once, so a bundle imported again (a file
- * changed back to an earlier version) gets its first outcome, not a partial second one.
+ * Outcomes by bundle (and variant). ESM evaluates a module once, so a bundle imported
+ * again (a file changed back to an earlier version) gets its first outcome, not a
+ * partial second one.
  */
 const outcomes = new Map<string, Promise<Outcome>>();
 
 function importOnce(request: ImportRequest): Promise<Outcome> {
-  let outcome = outcomes.get(request.bundlePath);
+  const key = `${request.bundlePath}?${request.variant ?? ''}`;
+  let outcome = outcomes.get(key);
   if (outcome === undefined) {
     outcome = importFile(request);
-    outcomes.set(request.bundlePath, outcome);
+    outcomes.set(key, outcome);
   }
   return outcome;
 }

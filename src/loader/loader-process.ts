@@ -55,9 +55,12 @@ export class LoaderProcess {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Imports the bundle of `fileloc` in the loader process. */
-  importFile(fileloc: string, bundlePath: string): Promise<ImportOutcome> {
-    const next = this.queue.then(() => this.run(fileloc, bundlePath));
+  /**
+   * Imports the bundle of `fileloc` in the loader process (again, as a new module
+   * instance, under `variant`; see `ImportRequest`).
+   */
+  importFile(fileloc: string, bundlePath: string, variant?: string): Promise<ImportOutcome> {
+    const next = this.queue.then(() => this.run(fileloc, bundlePath, variant));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -68,7 +71,11 @@ export class LoaderProcess {
     await this.stopChild();
   }
 
-  private async run(fileloc: string, bundlePath: string): Promise<ImportOutcome> {
+  private async run(
+    fileloc: string,
+    bundlePath: string,
+    variant: string | undefined,
+  ): Promise<ImportOutcome> {
     if (this.imports >= this.maxImports) await this.stopChild();
     let child: ChildProcess;
     try {
@@ -118,7 +125,13 @@ export class LoaderProcess {
           ),
         );
       });
-      const request: ImportRequest = { type: 'import', id, fileloc, bundlePath };
+      const request: ImportRequest = {
+        type: 'import',
+        id,
+        fileloc,
+        bundlePath,
+        ...(variant === undefined ? {} : { variant }),
+      };
       child.send(request);
     });
   }

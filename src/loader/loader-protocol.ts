@@ -12,6 +12,11 @@ export interface ImportRequest {
   id: number;
   fileloc: string;
   bundlePath: string;
+  /**
+   * Import the bundle as a new module instance under this name: the code is the same,
+   * but files its DAGs read while being built (SQL models) changed.
+   */
+  variant?: string;
 }
 
 /** Loader process → parent. */

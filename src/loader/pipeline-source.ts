@@ -7,12 +7,22 @@
  */
 import type { DagSpec } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
+import type { LoadInput } from '../core/load-inputs.ts';
 
 /** A DAG as a source read it, with every problem found in it (build and validation). */
 export interface SourceDag {
   spec: DagSpec;
   /** Problems of this DAG; a DAG with any is not loaded. Located where possible. */
   issues: SpecIssue[];
+  /** Files and folders read while building it (SQL models), with digests. */
+  inputs?: LoadInput[];
+}
+
+/** The load inputs of some DAGs, one per path. */
+export function loadInputsOf(dags: readonly SourceDag[]): LoadInput[] {
+  const byPath = new Map<string, LoadInput>();
+  for (const dag of dags) for (const input of dag.inputs ?? []) byPath.set(input.path, input);
+  return [...byPath.values()];
 }
 
 /** What a source read from one file. */
@@ -25,7 +35,10 @@ export interface SourceFileResult {
   dags: SourceDag[];
   /** Problems of the file as a whole (syntax error, top-level code threw, ...). */
   issues: SpecIssue[];
-  /** Absolute paths whose change changes this result: the file and what it imports. */
+  /**
+   * Absolute paths whose change changes this result: the file, what it imports, and
+   * the files and folders its DAGs read while being built.
+   */
   inputs: string[];
 }
 

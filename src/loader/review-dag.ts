@@ -19,7 +19,7 @@ export function reviewDag(dag: Dag, fileloc: string): SourceDag {
       column: where.column,
     };
   });
-  return { spec: dag.spec, issues };
+  return { spec: dag.spec, issues, ...(dag.inputs.length > 0 ? { inputs: [...dag.inputs] } : {}) };
 }
 
 /** `groups.<id>...` fields name a group; its id is what follows, up to the last segment. */

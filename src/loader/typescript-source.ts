@@ -5,9 +5,10 @@
  * since the last load keeps its last result without being imported again.
  */
 import type { Clock } from '../core/clock.ts';
+import { contentDigest, currentDigest, inputsUnchanged } from '../core/load-inputs.ts';
 import { bundlePipeline } from './bundle.ts';
 import { LoaderProcess } from './loader-process.ts';
-import type { PipelineSource, SourceFileResult } from './pipeline-source.ts';
+import { loadInputsOf, type PipelineSource, type SourceFileResult } from './pipeline-source.ts';
 import { pipelineCacheDir } from './runtime-paths.ts';
 
 /** Options of `TypeScriptSource`. */
@@ -80,18 +81,24 @@ export class TypeScriptSource implements PipelineSource {
         return;
       }
       const previous = this.last.get(fileloc);
+      let variant: string | undefined;
       if (previous?.codeHash === bundle.codeHash) {
-        results[i] = { ...previous, inputs: bundle.inputs };
-        return;
+        // Same code: the DAGs are the same unless a file they read (a SQL model) changed.
+        const read = loadInputsOf(previous.dags);
+        if (inputsUnchanged(read)) {
+          results[i] = { ...previous, inputs: [...bundle.inputs, ...read.map((r) => r.path)] };
+          return;
+        }
+        variant = contentDigest(read.map((r) => currentDigest(r.path)).join('\n'));
       }
       imports.push(
-        this.process.importFile(fileloc, bundle.bundlePath).then((outcome) => {
+        this.process.importFile(fileloc, bundle.bundlePath, variant).then((outcome) => {
           const result: SourceFileResult = {
             fileloc,
             codeHash: bundle.codeHash,
             dags: outcome.dags,
             issues: outcome.issues,
-            inputs: bundle.inputs,
+            inputs: [...bundle.inputs, ...loadInputsOf(outcome.dags).map((r) => r.path)],
           };
           if (outcome.failed) this.last.delete(fileloc);
           else this.last.set(fileloc, result);

@@ -28,7 +28,7 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-/** Starts a runtime whose pipelines folder holds `files` (name → source). */
+/** Starts a runtime whose pipelines folder holds `files` (relative path → text). */
 export async function startTestRuntime(
   backend: StoreBackend,
   files: Record<string, string>,
@@ -42,8 +42,10 @@ export async function startTestRuntime(
   const t = await backend.open();
   const pipelinesDir = path.join(t.home, 'pipelines');
   mkdirSync(pipelinesDir, { recursive: true });
-  for (const [name, source] of Object.entries(files))
+  for (const [name, source] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(pipelinesDir, name)), { recursive: true });
     writeFileSync(path.join(pipelinesDir, name), source);
+  }
   // The runtime opens the same database itself (PGlite allows one instance).
   await t.releaseStore();
   const start = () =>

@@ -2,7 +2,8 @@
  * The `duckdb` operator: a DuckDB SQL transform over datasets. Every inlet is a view
  * named after its dataset (or as `inputs` maps view names to references); `setup`
  * statements run first; `query`'s result becomes a new version of `output`, or, without
- * `output`, at most `maxRows` rows are the task result.
+ * `output`, at most `maxRows` rows are the task result. Each model of a `sql_models`
+ * task runs as a `duckdb` task (`src/data/sql-models.ts`).
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { Json } from '../../core/dag-spec.ts';
@@ -47,6 +48,13 @@ export const duckdbConfigSchema = Type.Object(
     threads: Type.Optional(
       Type.Integer({ minimum: 1, description: 'DuckDB threads (default: one per core).' }),
     ),
+    origin: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Where the query comes from, named in error messages (sql_models sets it to the model and its file).',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Runs a DuckDB SQL transform over datasets.' },
 );
@@ -64,12 +72,15 @@ export const duckdbOperator: Operator<DuckdbConfig> = {
     };
     return withScratchDuckDb(ctx, engine, async (session) => {
       const reads = await createInputViews(ctx, session, config.inputs);
-      const what = `task '${ctx.taskId}'`;
+      const what = `task '${ctx.taskId}'${config.origin === undefined ? '' : ` (${config.origin})`}`;
       if (config.setup !== undefined && config.setup.trim() !== '') {
         await session.run(config.setup, `${what} (setup)`);
       }
       if (config.output !== undefined) {
-        return await stageQuery(ctx, session, config.output, config.query, { reads });
+        return await stageQuery(ctx, session, config.output, config.query, {
+          reads,
+          what: `${what} writing dataset '${config.output}'`,
+        });
       }
       const rows = await session.rows(
         `select * from (${config.query}) limit ${config.maxRows + 1}`,

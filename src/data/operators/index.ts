@@ -9,7 +9,6 @@ import { extractOperator, snapshotOperator } from './extract-operator.ts';
 import { httpOperator } from './http-operator.ts';
 import { loadOperator } from './load-operator.ts';
 import { promoteOperator } from './promote-operator.ts';
-import { sqlModelsOperator } from './sql-models-operator.ts';
 import { sqlOperator } from './sql-operator.ts';
 
 export const dataOperators = [
@@ -19,6 +18,5 @@ export const dataOperators = [
   duckdbOperator,
   loadOperator,
   httpOperator,
-  sqlModelsOperator,
   promoteOperator,
 ] as Operator[];

@@ -8,22 +8,24 @@
  * expansion (`expand`); after building it runs the spec validator. Every issue is
  * pointed at the YAML line that wrote the value at fault (see `dag-locator.ts`).
  */
+import path from 'node:path';
 import { dag as buildDag } from '../../authoring/dag.ts';
 import type {
   Dag,
   DagOptions,
   GroupOptions,
   OperatorConfig,
+  SqlModelsTaskConfig,
   TaskDefaults,
   TaskOptions,
   TaskScope,
 } from '../../authoring/types.ts';
 import { didYouMean } from '../../core/closest-match.ts';
 import type { SpecIssue } from '../../core/errors.ts';
-import { listOperators } from '../../operators/registry.ts';
+import { SQL_MODELS_OPERATOR } from '../../data/sql-models.ts';
 import { validateDagSpec } from '../validate-spec.ts';
 import { DagLocator } from './dag-locator.ts';
-import type { DagDoc, TaskDoc } from './document-schema.ts';
+import { type DagDoc, type TaskDoc, yamlOperators } from './document-schema.ts';
 import { expandedIds, MAX_EXPANDED_TASKS, substitute } from './expand.ts';
 import { omitKeys } from './merge.ts';
 import type { TemplateResolver } from './templates.ts';
@@ -142,12 +144,12 @@ export function compileDag(
           }),
         );
       }
-      target.operator(
-        operator,
-        task.localId,
-        (isYamlMap(task.doc.config) ? task.doc.config : {}) as OperatorConfig,
-        taskOptions(task.doc, rewrite),
-      );
+      const config = (isYamlMap(task.doc.config) ? task.doc.config : {}) as OperatorConfig;
+      if (operator === SQL_MODELS_OPERATOR) {
+        declareSqlModels(target, task, config, taskOptions(task.doc, rewrite), context.file, own);
+        continue;
+      }
+      target.operator(operator, task.localId, config, taskOptions(task.doc, rewrite));
     }
     for (const group of content.groups) {
       locator.addGroup(group.fullId, group.doc, group.path);
@@ -161,9 +163,7 @@ export function compileDag(
   const built = withoutStackTraces(() =>
     buildDag(dagOptions(dagId, doc), (d) => declare(d, scope)),
   );
-  const known = listOperators()
-    .map((o) => o.name)
-    .filter((name) => name !== 'ts');
+  const known = yamlOperators().map((o) => o.name);
   // A value the builder could not convert (a bad date) is null in the spec; what the
   // validator then says about that field (a missing date) would only mislead.
   const converted = new Set(built.issues.map((issue) => issue.field));
@@ -171,6 +171,8 @@ export function compileDag(
     (issue) => issue.field === undefined || !converted.has(issue.field),
   );
   const issues = [...built.issues, ...checked].map((issue) => {
+    // An issue in a SQL model names the model's file and line already.
+    if (issue.file !== undefined && issue.file !== context.file) return { ...issue, dagId };
     const located = locator.locate(issue);
     if (issue.message.startsWith('unknown operator')) {
       const name = /'(.*)'/.exec(issue.message)?.[1] ?? '';
@@ -362,6 +364,38 @@ class ScopeResolver {
       hint,
     });
   }
+}
+
+/**
+ * Declares a `sql_models` task as the task group the builder makes of it, the models
+ * folder relative to the YAML file. `outlets` and `mapOver` do not apply to it.
+ */
+function declareSqlModels(
+  target: TaskScope,
+  task: ResolvedTaskEntry,
+  config: OperatorConfig,
+  options: TaskOptions,
+  file: string,
+  own: SpecIssue[],
+): void {
+  const { outlets, mapOver, ...rest } = options;
+  for (const [key, value] of Object.entries({ outlets, mapOver })) {
+    if (value === undefined) continue;
+    own.push({
+      ...(locate(task.doc, [key], 'key') ?? { file }),
+      taskId: task.fullId,
+      field: formatPath([...task.path, key]),
+      message: `a ${SQL_MODELS_OPERATOR} task has no ${key}`,
+      hint:
+        key === 'outlets'
+          ? 'each model writes its own dataset (see publish and datasetPrefix)'
+          : 'map over a task that reads the models instead',
+    });
+  }
+  target.sqlModels(task.localId, config as SqlModelsTaskConfig, {
+    ...rest,
+    baseDir: path.dirname(file),
+  });
 }
 
 function pick<K extends string>(doc: YamlMap, keys: readonly K[]): Partial<Record<K, YamlValue>> {

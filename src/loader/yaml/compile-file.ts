@@ -93,7 +93,14 @@ export function compileFile(
     const result = compileDag(dagId, doc, ['dags', dagId], { file: own.file, templates });
     compiled.push(result);
     if (result.dag === undefined) issues.push(...result.issues);
-    else dags.push({ spec: result.dag.spec, issues: result.issues });
+    else {
+      const { spec, inputs } = result.dag;
+      dags.push({
+        spec,
+        issues: result.issues,
+        ...(inputs.length > 0 ? { inputs: [...inputs] } : {}),
+      });
+    }
   }
   return { dags, issues, compiled };
 }

@@ -14,6 +14,8 @@
  */
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { TRIGGER_RULES } from '../../core/trigger-rules.ts';
+import { sqlModelsTaskKind } from '../../data/sql-models.ts';
+import type { Operator } from '../../operators/operator.ts';
 import { getOperator, listOperators } from '../../operators/registry.ts';
 import { WEIGHT_RULES } from '../dag-graph.ts';
 
@@ -195,15 +197,30 @@ const taskFields = {
   ...taskSettings,
 };
 
+/** What YAML's `operator` can name: the description and config schema of each. */
+type YamlOperator = Pick<Operator, 'name' | 'description' | 'configSchema'>;
+
+/**
+ * The operators a YAML task can name: every registered operator but `ts`, and
+ * `sql_models`, which the builder turns into a task group at load time.
+ */
+export function yamlOperators(): YamlOperator[] {
+  return [...listOperators().filter((o) => o.name !== 'ts'), sqlModelsTaskKind].sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+}
+
+function yamlOperator(name: string): YamlOperator | undefined {
+  return name === sqlModelsTaskKind.name ? sqlModelsTaskKind : getOperator(name);
+}
+
 /** `if operator is X then config follows X's schema`, for every operator YAML can use. */
 function operatorConfigRules(): TSchema[] {
-  return listOperators()
-    .filter((operator) => operator.name !== 'ts')
-    .map((operator) => ({
-      if: { properties: { operator: { const: operator.name } }, required: ['operator'] },
-      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
-      then: { properties: { config: partialConfigSchema(operator.name) } },
-    })) as unknown as TSchema[];
+  return yamlOperators().map((operator) => ({
+    if: { properties: { operator: { const: operator.name } }, required: ['operator'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
+    then: { properties: { config: partialConfigSchema(operator.name) } },
+  })) as unknown as TSchema[];
 }
 
 /**
@@ -212,7 +229,7 @@ function operatorConfigRules(): TSchema[] {
  * operator.
  */
 export function partialConfigSchema(name: string): Record<string, unknown> | undefined {
-  const operator = getOperator(name);
+  const operator = yamlOperator(name);
   if (operator === undefined) return undefined;
   return JSON.parse(
     JSON.stringify(
@@ -367,7 +384,7 @@ const dagFieldsObject = Type.Object(dagFields);
  */
 export function fieldDescription(key: string, operator?: string): string | undefined {
   if (operator !== undefined) {
-    const properties = getOperator(operator)?.configSchema.properties as
+    const properties = yamlOperator(operator)?.configSchema.properties as
       | Record<string, TSchema>
       | undefined;
     return properties?.[key]?.description;

@@ -16,7 +16,8 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SpecIssue } from '../../core/errors.ts';
-import type { PipelineSource, SourceFileResult } from '../pipeline-source.ts';
+import { inputsUnchanged, type LoadInput } from '../../core/load-inputs.ts';
+import { loadInputsOf, type PipelineSource, type SourceFileResult } from '../pipeline-source.ts';
 import { checkSchema } from './check-schema.ts';
 import { type CompiledFile, compileFile, type YamlLayer } from './compile-file.ts';
 import type { EnvReads } from './interpolate.ts';
@@ -52,6 +53,8 @@ interface ParsedLayer {
 interface KeptResult {
   key: string;
   envReads: EnvReads;
+  /** What its DAGs read while being built (SQL models): a change compiles it again. */
+  loadInputs: LoadInput[];
   result: SourceFileResult;
   compiled: CompiledFile;
 }
@@ -139,8 +142,16 @@ export class YamlSource implements PipelineSource {
     }
     const key = [own.hash, ...above.map((layer) => layer.hash), this.environment ?? ''].join(':');
     const kept = this.kept.get(fileloc);
-    if (kept !== undefined && kept.key === key && this.sameEnv(kept.envReads)) {
-      return { result: { ...kept.result, inputs }, compiled: kept.compiled };
+    if (
+      kept !== undefined &&
+      kept.key === key &&
+      this.sameEnv(kept.envReads) &&
+      inputsUnchanged(kept.loadInputs)
+    ) {
+      return {
+        result: { ...kept.result, inputs: withPaths(inputs, kept.loadInputs) },
+        compiled: kept.compiled,
+      };
     }
     const envReads: EnvReads = new Map([own, ...above].flatMap((layer) => [...layer.envReads]));
     const compiled = compileFile(
@@ -160,8 +171,15 @@ export class YamlSource implements PipelineSource {
         hint: `name it ${DEFAULTS_FILE} to give defaults to the files of this folder`,
       });
     }
-    const result: SourceFileResult = { fileloc, codeHash, dags: compiled.dags, issues, inputs };
-    this.kept.set(fileloc, { key, envReads, result, compiled });
+    const loadInputs = loadInputsOf(compiled.dags);
+    const result: SourceFileResult = {
+      fileloc,
+      codeHash,
+      dags: compiled.dags,
+      issues,
+      inputs: withPaths(inputs, loadInputs),
+    };
+    this.kept.set(fileloc, { key, envReads, loadInputs, result, compiled });
     return { result, compiled };
   }
 
@@ -246,6 +264,11 @@ export class YamlSource implements PipelineSource {
       layer: { file, value: {}, parseIssues: issues.parseIssues, schemaIssues: [] },
     };
   }
+}
+
+/** `inputs` and the paths of `loadInputs`. */
+function withPaths(inputs: readonly string[], loadInputs: readonly LoadInput[]): string[] {
+  return [...inputs, ...loadInputs.map((input) => input.path)];
 }
 
 function isInside(folder: string, root: string): boolean {

@@ -283,6 +283,72 @@ dags:
     );
     expect(yaml).toEqual(ts);
   });
+
+  it('for SQL models: operator sql_models and d.sqlModels make the same task group', async () => {
+    const folder = await yamlFolder({
+      'dbt.yaml': `dags:
+  dbt:
+    taskDefaults: { retries: 1 }
+    tasks:
+      extract: { operator: shell, config: { command: extract } }
+      models:
+        operator: sql_models
+        upstream: [extract]
+        inlets: [orders@prod]
+        pool: duckdb
+        doc: The marts
+        config: { path: sql, publish: [daily], datasetPrefix: "mart.", threads: 2 }
+      report: { operator: shell, upstream: [models], config: { command: report } }
+`,
+      'sql/stg.sql': "select * from {{ source('orders') }}",
+      'sql/marts/daily.sql': "select count(*) as n from {{ ref('stg') }}",
+    });
+    const [result] = await folder.load('dbt.yaml');
+    expect(result && allIssues(result)).toEqual([]);
+    const yaml = result?.dags[0]?.spec;
+    const ts = tsSpec(
+      dag({ id: 'dbt', defaults: { retries: 1 } }, (d) => {
+        const extract = d.shell('extract', { command: 'extract' });
+        const models = d.sqlModels(
+          'models',
+          { path: 'sql', publish: ['daily'], datasetPrefix: 'mart.', threads: 2 },
+          {
+            upstream: [extract],
+            inlets: ['orders@prod'],
+            pool: 'duckdb',
+            doc: 'The marts',
+            baseDir: folder.dir,
+          },
+        );
+        d.shell('report', { command: 'report' }, { upstream: [models] });
+      }),
+    );
+    expect(yaml).toEqual(ts);
+    expect(yaml?.groups).toEqual([{ groupId: 'models', parent: null, tooltip: 'The marts' }]);
+    expect(
+      yaml?.tasks.map((t) => [t.taskId, t.operator, t.upstream, t.inlets, t.outlets, t.pool]),
+    ).toEqual([
+      ['extract', 'shell', [], [], [], 'default_pool'],
+      ['models.stg', 'duckdb', ['extract'], ['orders@prod'], ['_models.dbt.models.stg'], 'duckdb'],
+      [
+        'models.daily',
+        'duckdb',
+        ['models.stg'],
+        ['_models.dbt.models.stg'],
+        ['mart.daily'],
+        'duckdb',
+      ],
+      ['report', 'shell', ['models.daily'], [], [], 'default_pool'],
+    ]);
+    expect(yaml?.tasks[1]?.config).toEqual({
+      query: 'select * from "source__orders"',
+      inputs: { source__orders: 'orders@prod' },
+      output: '_models.dbt.models.stg',
+      memoryLimit: '1GB',
+      threads: 2,
+      origin: "model 'stg' in sql/stg.sql",
+    });
+  });
 });
 
 describe('YAML and TypeScript give the same spec for alerting', () => {
