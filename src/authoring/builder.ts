@@ -51,6 +51,7 @@ export interface TaskDraft {
   doc: string | null;
   inlets: string[];
   outlets: string[];
+  connections: string[];
   mapOver: MapOver | null;
   fn: TaskFunction | undefined;
   site: CallSite;
@@ -451,7 +452,8 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
         site,
       ),
     );
-    const { upstream, doc, inlets, outlets, mapOver, ...settings } = definedOnly(options);
+    const { upstream, doc, inlets, outlets, connections, mapOver, ...settings } =
+      definedOnly(options);
     const json = plainJson(config, 'config', (path, message) =>
       this.draft.report({ taskId, field: `tasks.${taskId}.${path}`, message }, site),
     );
@@ -464,6 +466,7 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
       doc: doc ?? null,
       inlets: [...(inlets ?? [])],
       outlets: [...(outlets ?? [])],
+      connections: [...(connections ?? [])],
       mapOver: mapOver === undefined ? null : mapOverSpec(mapOver),
       fn: undefined,
       site,

@@ -59,6 +59,7 @@ export function finishDag(draft: DagDraft, options: DagOptions): DagSpec {
       doc: task.doc,
       inlets: task.inlets,
       outlets: task.outlets,
+      connections: task.connections,
       mapOver: task.mapOver,
     });
   }

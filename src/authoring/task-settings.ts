@@ -129,5 +129,6 @@ export const TASK_OPTIONS_FIELDS: Readonly<Record<keyof TaskOptions, true>> = {
   upstream: true,
   inlets: true,
   outlets: true,
+  connections: true,
   mapOver: true,
 };

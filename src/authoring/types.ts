@@ -80,6 +80,12 @@ export interface TaskOptions extends TaskDefaults {
   /** Datasets written (names). */
   outlets?: readonly string[];
   /**
+   * Connections the task uses: stored (`updraft connections add`) and file connections
+   * reach `ctx.connection(name)` only when listed here (environment ones always do).
+   * Default none.
+   */
+  connections?: readonly string[];
+  /**
    * Run one instance of this task per item of an upstream task's result (or of the array
    * at `path` in it); the upstream task becomes an upstream of this one. Default: unmapped.
    */

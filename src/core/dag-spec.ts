@@ -68,6 +68,13 @@ export interface TaskSpec {
   inlets: string[];
   /** Datasets the task writes (names). Lineage, and triggers for dataset-scheduled DAGs. */
   outlets: string[];
+  /**
+   * Connections the task uses (`ctx.connection(name)`; `UPDRAFT_CONN_<NAME>` for a shell
+   * command), resolved when it is queued: stored, then the connections file, then the
+   * environment. A data operator's `connection` field is resolved without being listed.
+   * Specs stored before this field existed lack it: read it as `connections ?? []`.
+   */
+  connections: string[];
   /** Run-time mapping: one task instance per item of an upstream result; null when unmapped. */
   mapOver: MapOver | null;
   /** Who hears about this task's success, failure, retries and deadline misses. */

@@ -14,7 +14,12 @@ export interface TaskLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** A named connection, read from `UPDRAFT_CONN_<NAME>` (a URL). */
+/**
+ * A named connection (a URL): stored (`updraft connections add`), in the connections
+ * file, or `UPDRAFT_CONN_<NAME>`, in that order. Stored and file connections reach a
+ * task when it declares them in its `connections` option (a data operator's
+ * `connection` field counts as declared).
+ */
 export interface ConnectionInfo {
   name: string;
   /** The full URL, secrets included: never log it. */
@@ -55,7 +60,10 @@ export interface TaskContext {
   /** The item this instance of a mapped task runs for; undefined for an unmapped task. */
   item: Json | undefined;
   log: TaskLogger;
-  /** Looks up a connection by name; throws naming the env var to set when missing. */
+  /**
+   * Looks up a connection by name; throws naming where to define it when missing. Its
+   * password is masked in the attempt log from then on.
+   */
   connection(name: string): ConnectionInfo;
   /**
    * Reads the pinned inlets (all rows, in batches, or by DuckDB SQL) and writes new

@@ -6,8 +6,8 @@
  *   `dataset_run_inputs` so that a re-run reads the same versions. An inlet that a
  *   direct upstream task wrote (or pinned) in the same run resolves to that very
  *   version, not to whatever the alias points at by then; adds the watermark of
- *   an incremental extract and the URLs of the stored / file connections the task's
- *   config names.
+ *   an incremental extract and the URLs of the stored / file connections the task
+ *   declares (`connections`) or its config names (`connection`).
  * - `commitEffects`, in the transaction recording the success: publishes each staged
  *   version (version number, manifest, registry row, `latest` alias, lineage, watermark),
  *   moves the aliases `promote` tasks asked for (`pipeline-promotion.ts`), and only
@@ -85,15 +85,16 @@ export function createDataHooks(options: DataHooksOptions): AttemptHooks {
   };
 }
 
-/** The connection names a task's config mentions. */
+/** The connections a task declares (`connections`) and those its config names. */
 function connectionNames(task: TaskSpec): string[] {
-  const names: string[] = [];
+  // Specs stored before `connections` existed lack it.
+  const names: string[] = [...(task.connections ?? [])];
   for (const field of CONNECTION_FIELDS) {
     const value = task.config[field];
     // A templated name is resolved in the worker from the environment only.
     if (typeof value === 'string' && value !== '' && !value.includes('{{')) names.push(value);
   }
-  return names;
+  return [...new Set(names)];
 }
 
 /** The dataset of an incremental extract (whose watermark the worker needs), or null. */

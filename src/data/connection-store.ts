@@ -8,13 +8,15 @@
  *       url: slack+https://hooks.slack.com/services/T000/B000/XXXX
  *       description: the #data-alerts channel
  *
- * Workers never read either: the scheduler resolves the connections a task names
- * (`prepareAttempt`) and hands their URLs over with the attempt. Lookup order in a task:
+ * Workers never read either: the scheduler resolves the connections a task names (its
+ * `connections` option, a data operator's `connection` field; `prepareAttempt`) and
+ * hands their URLs over with the attempt. Lookup order in a task:
  * stored, then the file, then `UPDRAFT_CONN_<NAME>`. Listings show URLs redacted.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { connectionNameProblem } from '../core/connection-name.ts';
 import { NotFoundError, UpdraftError } from '../core/errors.ts';
 import type { Db } from '../store/store.ts';
 import { dataDb } from './schema.ts';
@@ -91,14 +93,10 @@ export function redactConnectionUrl(url: string, type: string): string {
   }
 }
 
-/** Checks a connection name: letters, digits, `_`, `-`, `.`. */
+/** Checks a connection name (the rule of `src/core/connection-name.ts`). */
 export function assertConnectionName(name: string): void {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/.test(name)) {
-    throw new UpdraftError(
-      'connection_name_invalid',
-      `'${name}' is not a valid connection name: use letters, digits, '_', '-' and '.'`,
-    );
-  }
+  const problem = connectionNameProblem(name);
+  if (problem !== null) throw new UpdraftError('connection_name_invalid', problem);
 }
 
 /** Stores (or replaces) connection `name`, encrypted. */

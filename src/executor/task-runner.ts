@@ -20,7 +20,8 @@ import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Json } from '../core/dag-spec.ts';
-import { formatSpecIssue } from '../core/errors.ts';
+import { formatSpecIssue, NotFoundError } from '../core/errors.ts';
+import type { ConnectionInfo } from '../core/task-context.ts';
 import { renderConfig, type TemplateVars, templateVariables } from '../core/templating.ts';
 import { startAttemptSpan } from '../observability/tracing.ts';
 import { connectionEnvVar, connectionFromEnv } from '../operators/connections.ts';
@@ -194,12 +195,7 @@ async function runOperator(
     item: context.mapItem,
     log,
     connection(name) {
-      // A stored connection (resolved by the scheduler) wins over the environment.
-      const stored = context.connections?.[name];
-      const connection =
-        stored === undefined
-          ? connectionFromEnv(name)
-          : connectionFromEnv(name, { [connectionEnvVar(name)]: stored });
+      const connection = taskConnection(request, name);
       log.maskSecret(connection.password);
       return connection;
     },
@@ -226,6 +222,30 @@ async function runOperator(
   if (!end.ok) return errorOutcome(end.error);
   const outcome = resultOutcome(end.value, options.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES);
   return outcome.outcome === 'success' && effects.length > 0 ? { ...outcome, effects } : outcome;
+}
+
+/**
+ * Connection `name` for the attempt: the stored or file connection the scheduler
+ * resolved for it, else the environment's. A missing one names every place to define
+ * it, and says to declare it when the task did not.
+ */
+export function taskConnection(request: AttemptRequest, name: string): ConnectionInfo {
+  const resolved = request.context.connections?.[name];
+  if (resolved !== undefined)
+    return connectionFromEnv(name, { [connectionEnvVar(name)]: resolved });
+  try {
+    return connectionFromEnv(name);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    // Specs stored before `connections` existed lack it.
+    const declared = (request.task.connections ?? []).includes(name);
+    throw new NotFoundError(
+      `connection '${name}' is not defined: store it (updraft connections add ${name}), add it to the connections file, or set ${connectionEnvVar(name)}` +
+        (declared
+          ? ''
+          : `; a stored or file connection reaches task '${request.key.taskId}' only when the task lists it in its connections option (connections: ['${name}'])`),
+    );
+  }
 }
 
 /** Gives an aborted operator its grace period; logs when it has to be abandoned. */

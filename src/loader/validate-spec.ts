@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from '../core/clock.ts';
 import { didYouMean } from '../core/closest-match.ts';
+import { connectionNameProblem } from '../core/connection-name.ts';
 import type { DagSpec, TaskSpec } from '../core/dag-spec.ts';
 import { datasetNameProblem, parseDatasetRef } from '../core/dataset-ref.ts';
 import type { SpecIssue } from '../core/errors.ts';
@@ -345,6 +346,7 @@ function checkTaskSettings(task: TaskSpec, list: IssueList): void {
   }
   if (!isNonEmptyString(task.queue)) list.task(task, 'queue', 'must be a queue name');
   checkTaskDatasets(task, list);
+  checkTaskConnections(task, list);
   checkAlerting(task, (field, message) => list.task(task, field, message));
   if (!isNonEmptyString(task.operator)) {
     list.task(task, 'operator', 'must name an operator');
@@ -404,6 +406,24 @@ function checkTaskDatasets(task: TaskSpec, list: IssueList): void {
       if (problem !== null) list.task(task, 'outlets', problem, 'outlets name datasets, without @');
     }
   }
+}
+
+function checkTaskConnections(task: TaskSpec, list: IssueList): void {
+  // Specs stored before `connections` existed lack it.
+  if (task.connections === undefined) return;
+  if (!Array.isArray(task.connections)) {
+    list.task(task, 'connections', 'must be a list of connection names');
+    return;
+  }
+  const seen = new Set<string>();
+  task.connections.forEach((name, i) => {
+    const problem = connectionNameProblem(name);
+    if (problem !== null) list.task(task, `connections.${i}`, problem);
+    else if (seen.has(name)) {
+      list.task(task, `connections.${i}`, `connection '${name}' is listed twice`);
+    }
+    seen.add(name);
+  });
 }
 
 /** Checks `mapOver` against the task's upstream (after the upstream ids are known). */

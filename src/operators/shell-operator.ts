@@ -10,7 +10,9 @@
  *   running in the background are ended the same way when it exits.
  * - The command sees the worker's environment, the `UPDRAFT_*` context variables
  *   (`UPDRAFT_DAG_ID`, `UPDRAFT_TASK_ID`, `UPDRAFT_RUN_ID`, `UPDRAFT_TRY_NUMBER`,
- *   `UPDRAFT_LOGICAL_DATE`, `UPDRAFT_DS`) and `env` from its config, in that order.
+ *   `UPDRAFT_LOGICAL_DATE`, `UPDRAFT_DS`), `UPDRAFT_CONN_<NAME>` for each connection the
+ *   task declares (`connections`, stored ones included) and `env` from its config, in
+ *   that order.
  */
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { dirname, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import type { Json } from '../core/dag-spec.ts';
 import { SkipTask, TaskFailure } from '../core/errors.ts';
+import { connectionEnvVar } from './connections.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { Operator, OperatorContext } from './operator.ts';
 import { killProcessGroup, trackProcessGroup } from './process-groups.ts';
@@ -94,7 +97,7 @@ export const shellOperator: Operator<ShellConfig> = {
 };
 
 function contextEnv(ctx: OperatorContext): Record<string, string> {
-  return {
+  const env: Record<string, string> = {
     UPDRAFT_DAG_ID: ctx.dagId,
     UPDRAFT_TASK_ID: ctx.taskId,
     UPDRAFT_RUN_ID: ctx.runId,
@@ -102,6 +105,11 @@ function contextEnv(ctx: OperatorContext): Record<string, string> {
     UPDRAFT_LOGICAL_DATE: ctx.logicalDate.toISOString(),
     UPDRAFT_DS: ctx.ds,
   };
+  // Declared connections, stored and file ones included (their passwords masked in the log).
+  for (const name of ctx.attempt.task.connections ?? []) {
+    env[connectionEnvVar(name)] = ctx.connection(name).url;
+  }
+  return env;
 }
 
 function runCommand(

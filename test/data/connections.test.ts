@@ -184,3 +184,192 @@ for (const backend of STORE_BACKENDS) {
     });
   });
 }
+
+/** Tasks that declare their connections (`connections`), as users write them. */
+const DECLARING_PIPELINE = `
+import { dag } from 'updraft';
+
+export default dag({ id: 'conn' }, (d) => {
+  d.task('use', { connections: ['warehouse', 'api', 'from_env'] }, async (ctx) => {
+    const warehouse = ctx.connection('warehouse');
+    ctx.log.info(\`connecting to \${warehouse.url}\`);
+    return {
+      warehouse: [warehouse.host, warehouse.login, warehouse.schema],
+      api: ctx.connection('api').host,
+      fromEnv: ctx.connection('from_env').host,
+    };
+  });
+  d.task('undeclared', async (ctx) => ctx.connection('api').host);
+  d.task('bad', { connections: ['no spaces', 'ok', 'ok'] }, async () => null);
+});
+`;
+
+const YAML_PIPELINE = `dags:
+  conn_yaml:
+    tasks:
+      dump:
+        operator: shell
+        connections: [warehouse]
+        config: { command: 'echo "$UPDRAFT_CONN_WAREHOUSE"', returnOutput: last_line }
+      bad:
+        operator: shell
+        connections: [warehouse, 'not/allowed']
+        config: { command: 'true' }
+`;
+
+describe('declared connections in pipeline files', () => {
+  it('reach the spec from TypeScript and YAML; bad names are named with file, line and field', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const { loadPipelines } = await import('../../src/loader/load-pipelines.ts');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'updraft-conn-'));
+    writeFileSync(path.join(dir, 'conn.ts'), DECLARING_PIPELINE);
+    writeFileSync(path.join(dir, 'conn.yaml'), YAML_PIPELINE);
+    const files = await loadPipelines(dir, path.join(dir, '.home'));
+    const ts = files.find((f) => f.fileloc.endsWith('conn.ts'));
+    const yaml = files.find((f) => f.fileloc.endsWith('conn.yaml'));
+    const issues = [...(ts?.issues ?? []), ...(yaml?.issues ?? [])].map(
+      (i) => `${path.basename(i.file ?? '')}:${i.line} ${i.field}: ${i.message}`,
+    );
+    expect(issues).toEqual([
+      expect.stringMatching(
+        /^conn\.ts:15 tasks\.bad\.connections\.0: 'no spaces' is not a valid connection name: use letters, digits/,
+      ),
+      "conn.ts:15 tasks.bad.connections.2: connection 'ok' is listed twice",
+      expect.stringMatching(
+        /^conn\.yaml:10 dags\.conn_yaml\.tasks\.bad\.connections\.1: 'not\/allowed' is not a valid connection name/,
+      ),
+    ]);
+
+    // Without the bad tasks, the files load with the declared connections in their specs.
+    writeFileSync(path.join(dir, 'conn.ts'), DECLARING_PIPELINE.replace(/.*'bad'.*\n/, ''));
+    writeFileSync(
+      path.join(dir, 'conn.yaml'),
+      YAML_PIPELINE.slice(0, YAML_PIPELINE.indexOf('      bad:')),
+    );
+    const good = await loadPipelines(dir, path.join(dir, '.home'));
+    expect(good.flatMap((f) => f.issues)).toEqual([]);
+    expect(
+      good.flatMap((f) =>
+        f.dags.flatMap((d) => d.spec.tasks.map((t) => [t.taskId, t.connections])),
+      ),
+    ).toEqual([
+      ['use', ['warehouse', 'api', 'from_env']],
+      ['undeclared', []],
+      ['dump', ['warehouse']],
+    ]);
+    const { rmSync } = await import('node:fs');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+for (const backend of STORE_BACKENDS) {
+  describe(`connections declared by tasks on ${backend.name}`, () => {
+    let h: DataHarness;
+    const op = { name: 'olga', role: 'op' as const };
+    beforeAll(async () => {
+      h = await openDataHarness(backend, { pipeline: DECLARING_PIPELINE });
+      // The same name stored, in the file and in the environment: stored wins, then file.
+      await h.ops.putConnection(
+        { name: 'warehouse', url: 'postgres://etl:stored-pw-123@stored-host:5432/dw' },
+        op,
+      );
+      writeFileSync(
+        path.join(h.home, 'connections.yaml'),
+        'warehouse: postgres://etl:file-pw-123@file-host/dw\napi: https://svc:file-token-123@api.example.com/v1\n',
+      );
+      process.env.UPDRAFT_CONN_WAREHOUSE = 'postgres://etl:env-pw-123@env-host/dw';
+      process.env.UPDRAFT_CONN_FROM_ENV = 'https://env.example.com';
+    });
+    afterAll(async () => {
+      delete process.env.UPDRAFT_CONN_WAREHOUSE;
+      delete process.env.UPDRAFT_CONN_FROM_ENV;
+      await h?.close();
+    });
+
+    const logsOf = async () => {
+      const fs = await import('node:fs');
+      const dir = path.join(h.home, 'logs');
+      return fs
+        .readdirSync(dir)
+        .map((file) => fs.readFileSync(path.join(dir, file), 'utf8'))
+        .join('\n');
+    };
+
+    it('resolves stored, then file, then environment connections for a ts task, masked in its log', async () => {
+      const run = { runPk: await h.createRun('conn', 'r1'), dagId: 'conn', runId: 'r1' };
+      const { outcome } = await h.runTask(run, {
+        taskId: 'use',
+        operator: 'ts',
+        config: {},
+        connections: ['warehouse', 'api', 'from_env'],
+      });
+      expect(outcome.error?.message).toBeUndefined();
+      expect(outcome.result).toEqual({
+        warehouse: ['stored-host', 'etl', 'dw'],
+        api: 'api.example.com',
+        fromEnv: 'env.example.com',
+      });
+      const log = await logsOf();
+      expect(log).toContain('connecting to postgres://etl:***@stored-host:5432/dw');
+      expect(log).not.toContain('stored-pw-123');
+    });
+
+    it('gives a shell task its declared connections as UPDRAFT_CONN_<NAME>, masked in its log', async () => {
+      const run = { runPk: await h.createRun('conn', 'r2'), dagId: 'conn', runId: 'r2' };
+      const { outcome } = await h.runTask(run, {
+        taskId: 'dump',
+        operator: 'shell',
+        config: {
+          command: 'echo "$UPDRAFT_CONN_WAREHOUSE"; echo "$UPDRAFT_CONN_WAREHOUSE" | cut -d@ -f2',
+          returnOutput: 'last_line',
+        },
+        connections: ['warehouse'],
+      });
+      expect(outcome.error?.message).toBeUndefined();
+      expect(outcome.result).toBe('stored-host:5432/dw');
+      const log = await logsOf();
+      expect(log).toContain('postgres://etl:***@stored-host:5432/dw');
+      expect(log).not.toContain('stored-pw-123');
+    });
+
+    it('does not hand over connections a task does not declare, and says how to', async () => {
+      const run = { runPk: await h.createRun('conn', 'r3'), dagId: 'conn', runId: 'r3' };
+      const { outcome } = await h.runTask(run, {
+        taskId: 'undeclared',
+        operator: 'ts',
+        config: {},
+      });
+      expect(outcome.outcome).toBe('failed');
+      expect(outcome.error?.message).toBe(
+        "connection 'api' is not defined: store it (updraft connections add api), add it to the connections file, or set UPDRAFT_CONN_API; a stored or file connection reaches task 'undeclared' only when the task lists it in its connections option (connections: ['api'])",
+      );
+      expect(await logsOf()).not.toContain('file-token-123');
+    });
+
+    it('fails the attempt when a declared stored connection cannot be decrypted, without its URL', async () => {
+      const { createDataHooks } = await import('../../src/data/attempt-hooks.ts');
+      const hooks = createDataHooks({
+        home: h.home,
+        storage: h.storage,
+        secrets: SecretBox.fromEnv({ UPDRAFT_SECRET_KEY: KEY_2 }),
+      });
+      const run = { runPk: await h.createRun('conn', 'r4'), dagId: 'conn', runId: 'r4' };
+      const { taskSpec } = await import('../support/specs.ts');
+      const task = taskSpec({
+        taskId: 'use',
+        operator: 'ts',
+        config: {},
+        connections: ['warehouse'],
+      });
+      expect(hooks.needsPreparation(task)).toBe(true);
+      const error = await h.store
+        .transaction((tx) => hooks.prepareAttempt(tx, { ...run, task, mapIndex: -1, tryNumber: 1 }))
+        .catch((e: unknown) => e as Error);
+      expect((error as Error).message).toMatch(
+        /^connection 'warehouse' was encrypted with key \w+, which is neither UPDRAFT_SECRET_KEY nor in UPDRAFT_SECRET_KEY_PREVIOUS/,
+      );
+      expect((error as Error).message).not.toContain('stored-pw-123');
+    });
+  });
+}

@@ -36,6 +36,7 @@ export function taskSpec(input: TaskInput): TaskSpec {
     doc: null,
     inlets: [],
     outlets: [],
+    connections: [],
     mapOver: null,
     notify: { onSuccess: [], onFailure: [], onRetry: [], onDeadlineMiss: [] },
     deadline: null,

@@ -2,8 +2,10 @@
  * Resource checks: what the DAGs refer to outside themselves, and whether it exists in
  * the environment the check runs in.
  *
- * - connections: a task config field named `connection` (as the data operators use) must
- *   name a connection defined as `UPDRAFT_CONN_<NAME>` in the environment;
+ * - connections: a connection a task declares (`connections`), and a task config field
+ *   named `connection` (as the data operators use), must name a connection defined as
+ *   `UPDRAFT_CONN_<NAME>` in the environment (stored and file connections are not seen
+ *   here);
  * - pools: a task's pool must be `default_pool` or one of the known pools (from the store,
  *   when one is reachable; otherwise pools are not checked);
  * - datasets: an inlet, or a dataset a DAG is scheduled on, should be written (an outlet)
@@ -66,7 +68,11 @@ export function checkResources(
   };
   for (const dag of dags) {
     for (const task of dag.spec.tasks) {
-      for (const { path, name } of connectionsIn(task.config)) {
+      const declared = (task.connections ?? []).map((name, i) => ({
+        path: `connections.${i}`,
+        name,
+      }));
+      for (const { path, name } of [...declared, ...connectionsIn(task.config)]) {
         const variable = connectionEnvVar(name);
         if (env[variable]) continue;
         warn(dag, {

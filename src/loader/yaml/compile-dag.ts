@@ -109,6 +109,7 @@ const TASK_OPTION_KEYS: readonly (keyof TaskDoc & keyof TaskOptions)[] = [
   'doc',
   'inlets',
   'outlets',
+  'connections',
   'notify',
   'deadline',
 ];

@@ -192,6 +192,11 @@ const taskFields = {
   doc: Type.Optional(Type.String({ description: 'Documentation shown in the UI (Markdown).' })),
   inlets: Type.Optional(Names("Datasets read: 'name', 'name@alias' or 'name@v<N>'.")),
   outlets: Type.Optional(Names('Datasets written (names).')),
+  connections: Type.Optional(
+    Names(
+      'Connections the task uses, resolved when it is queued (stored, the connections file, then UPDRAFT_CONN_<NAME>): ctx.connection(name) in operators, UPDRAFT_CONN_<NAME> for a shell command.',
+    ),
+  ),
   mapOver: Type.Optional(MapOverDoc),
   expand: Type.Optional(ExpandDoc),
   ...taskSettings,
