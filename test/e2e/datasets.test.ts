@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/auth.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { StoreOperations } from '../../src/ops/store-operations.ts';
+import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
 import { type HttpServer, startHttpServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import { type DataHarness, openDataHarness } from '../data/support.ts';
@@ -46,6 +47,7 @@ describe('dataset pages in Chromium', () => {
         store: h.store,
         auth,
         datasets: h.ops,
+        quality: new StoreQualityOperations(h.store),
         version: 'e2e',
       },
     });
@@ -71,6 +73,10 @@ describe('dataset pages in Chromium', () => {
       .waitFor();
     await page.getByRole('link', { name: 'v2' }).click();
     await page.getByRole('heading', { name: 'orders v2' }).waitFor();
+    // No quality task checked these versions: said plainly, no error.
+    await page.getByText('No quality task has checked this version.').waitFor();
+    expect(await page.getByText('not checked').count()).toBe(3);
+    expect(await page.getByRole('alert').count()).toBe(0);
 
     await page.getByRole('row', { name: /^v2 / }).getByRole('button', { name: 'Promote' }).click();
     await page.getByLabel('Alias').fill('prod');

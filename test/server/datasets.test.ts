@@ -7,6 +7,7 @@ import { createAuth } from '../../src/auth/auth.ts';
 import { ROLES, type Role } from '../../src/auth/roles.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { StoreOperations } from '../../src/ops/store-operations.ts';
+import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
 import { type DataHarness, openDataHarness } from '../data/support.ts';
@@ -49,6 +50,7 @@ for (const backend of STORE_BACKENDS) {
           store: h.store,
           auth,
           datasets: h.ops,
+          quality: new StoreQualityOperations(h.store),
           version: 't',
         },
       });

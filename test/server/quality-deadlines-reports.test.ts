@@ -200,6 +200,35 @@ for (const backend of STORE_BACKENDS) {
       expect(bad.status).toBe(400);
     });
 
+    it('publishes the quality, deadline and report routes in the OpenAPI document', async () => {
+      const doc = await get('/api/v1/openapi.json');
+      expect(doc.status).toBe(200);
+      const paths = doc.body.paths;
+      expect(Object.keys(paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/datasets/{name}/quality/runs',
+          '/api/v1/datasets/{name}/versions/{version}/quality',
+          '/api/v1/datasets/{name}/quality/results',
+          '/api/v1/datasets/{name}/quality/metrics',
+          '/api/v1/datasets/{name}/quality/history',
+          '/api/v1/deadline-misses',
+          '/api/v1/dags/{dagId}/deadline-misses',
+          '/api/v1/reports/operations',
+        ]),
+      );
+      const detail =
+        paths['/api/v1/datasets/{name}/versions/{version}/quality'].get.responses['200'].content[
+          'application/json'
+        ].schema;
+      expect(JSON.stringify(detail)).toContain('"quarantine"');
+      expect(JSON.stringify(detail)).toContain('"warn_if"');
+      const report = paths['/api/v1/reports/operations'].get;
+      expect(report.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+        'since',
+        'until',
+      ]);
+    });
+
     it('shows task and run deadline misses, open while the work goes on, then by how much', async () => {
       const ops = h.rt.runtime.ops;
       await ops.triggerRun('sla', { runId: 'late1' });

@@ -47,11 +47,13 @@ export function VersionQuality({
 }: {
   name: string;
   version: number;
-  /** Quality runs on this version, newest first. */
+  /** Quality runs on this version, newest first (a DAG run's latest check is offered). */
   runs: QualityRunSummary[];
 }) {
   const [chosen, setChosen] = useState<string>();
   const runId = runs.some((r) => r.runId === chosen) ? chosen : undefined;
+  /** The latest check of each DAG run that checked the version. */
+  const byRun = runs.filter((r, i) => runs.findIndex((o) => o.runId === r.runId) === i);
   const detail = useLoad(
     () =>
       runs.length === 0 ? Promise.resolve(undefined) : api.versionQuality(name, version, runId),
@@ -64,16 +66,16 @@ export function VersionQuality({
         <h2 className="section-title">Quality checks of v{version}</h2>
         {d && <QualityCounts run={d} />}
         <span className="spacer" />
-        {runs.length > 1 && (
+        {byRun.length > 1 && (
           <select
             aria-label="quality run"
             value={runId ?? ''}
             onChange={(e) => setChosen(e.target.value || undefined)}
           >
             <option value="">Latest check</option>
-            {runs.map((r) => (
-              <option key={`${r.runId}/${r.checkedAt}`} value={r.runId}>
-                {r.runId} · {formatDate(r.checkedAt)}
+            {byRun.map((r) => (
+              <option key={r.runId} value={r.runId}>
+                run {r.runId} · {formatDate(r.checkedAt)}
               </option>
             ))}
           </select>
