@@ -4,26 +4,17 @@
  * PostgreSQL database: recency, frequency and monetary value of every customer must
  * equal the values computed here, independently, from the generator's rows.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDataHooks } from '../../src/data/attempt-hooks.ts';
-import { StoreDatasetOperations } from '../../src/data/dataset-operations.ts';
-import { SecretBox } from '../../src/data/secret-box.ts';
-import { datasetsRootForHome, LocalDatasetStorage } from '../../src/data/storage.ts';
-import { seedShop } from '../../src/examples/seed-shop.ts';
-import { openPostgresSeedTarget } from '../../src/examples/seed-target.ts';
-import { shopTables } from '../../src/examples/shop-tables.ts';
-import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
-import type { AttemptHooks } from '../../src/scheduler/attempt-hooks.ts';
-import { openSourceDatabase, readVersionRows, type SourceDatabase } from '../data/support.ts';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
+import {
+  type ExampleEngine,
+  pipelineFile,
+  shopRows,
+  startExampleEngine,
+  taskStates,
+} from './support.ts';
 
-const PIPELINE = readFileSync(
-  path.join(import.meta.dirname, '../../pipelines/customer_features.yaml'),
-  'utf8',
-);
+const PIPELINE = pipelineFile('customer_features.yaml');
 const SEED = 3;
 const SCALE = 0.2;
 const AS_OF_MS = Date.UTC(2025, 11, 31);
@@ -36,9 +27,7 @@ interface Rfm {
 
 /** RFM per customer from the generator's rows, without SQL. */
 function expectedRfm(): Map<number, Rfm> {
-  const tables = shopTables({ seed: SEED, scale: SCALE });
-  const rows = (name: string) =>
-    [...(tables.find((t) => t.name === name)?.batches(10_000) ?? [])].flat();
+  const rows = (name: string) => shopRows({ seed: SEED, scale: SCALE }, name);
   const result = new Map<number, Rfm>();
   for (const c of rows('customers'))
     result.set(c[0] as number, { recency: null, frequency: 0, cents: 0 });
@@ -56,36 +45,22 @@ function expectedRfm(): Map<number, Rfm> {
 
 for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STORE_BACKENDS) {
   describe(`the customer_features example pipeline on a ${backend.name} store`, () => {
-    let rt: TestRuntime | undefined;
-    let source: SourceDatabase | undefined;
+    let engine: ExampleEngine | undefined;
     afterEach(async () => {
-      await rt?.close();
-      await source?.close();
-      rt = undefined;
-      source = undefined;
+      await engine?.close();
+      engine = undefined;
     });
 
     it('computes RFM equal to an independent computation, passes its checks, and fails them on negative money', async () => {
-      source = await openSourceDatabase();
-      const target = await openPostgresSeedTarget(source.url, 'the source database');
-      await seedShop(target, { seed: SEED, scale: SCALE });
-      await target.close();
+      engine = await startExampleEngine(
+        backend,
+        { 'customer_features.yaml': PIPELINE },
+        { seed: SEED, scale: SCALE },
+      );
+      expect(await engine.rt.runtime.ops.listImportErrors()).toEqual([]);
 
-      let hooks: AttemptHooks | undefined;
-      const late: AttemptHooks = {
-        needsPreparation: (task) => hooks?.needsPreparation(task) ?? false,
-        prepareAttempt: (db, t) => (hooks as AttemptHooks).prepareAttempt(db, t),
-        commitEffects: (db, t, effects) => (hooks as AttemptHooks).commitEffects(db, t, effects),
-      };
-      rt = await startTestRuntime(backend, { 'customer_features.yaml': PIPELINE }, { hooks: late });
-      const home = rt.home;
-      writeFileSync(path.join(home, 'connections.yaml'), `shop_source: ${source.url}\n`);
-      hooks = withQualityHooks(createDataHooks({ home }), { home });
-      expect(await rt.runtime.ops.listImportErrors()).toEqual([]);
-
-      await rt.runtime.ops.triggerRun('customer_features', { runId: 'r1' });
-      const run = await rt.waitForRun('customer_features', 'r1', 150_000);
-      expect(Object.fromEntries(run.tasks.map((t) => [t.taskId, t.state]))).toEqual({
+      const run = await engine.run('customer_features', 'r1');
+      expect(taskStates(run)).toEqual({
         extract_customers: 'success',
         extract_orders: 'success',
         extract_transactions: 'success',
@@ -95,14 +70,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       });
       expect(run.state).toBe('success');
 
-      const ops = new StoreDatasetOperations({
-        store: rt.runtime.store,
-        storage: new LocalDatasetStorage(datasetsRootForHome(home)),
-        secrets: () => SecretBox.fromEnv({}),
-        connectionsFile: path.join(home, 'connections.yaml'),
-      });
-      const version = await ops.showVersion('customer_features');
-      const rows = await readVersionRows(version.location, 'customer_id');
+      const rows = await engine.rows('customer_features', 'customer_id');
       const expected = expectedRfm();
       expect(rows).toHaveLength(expected.size);
       let buyers = 0;
@@ -126,12 +94,11 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
 
       // Refunds booked as negative totals make a customer's monetary value negative: the
       // blocking range check fails the run after the new version is written.
-      await source.client.query(
+      await engine.source.client.query(
         `update shop.orders set total_amount = -total_amount
           where customer_id = (select min(customer_id) from shop.orders where status = 'completed')`,
       );
-      await rt.runtime.ops.triggerRun('customer_features', { runId: 'r2' });
-      const bad = await rt.waitForRun('customer_features', 'r2', 150_000);
+      const bad = await engine.run('customer_features', 'r2');
       expect(bad.state).toBe('failed');
       expect(bad.tasks.find((t) => t.taskId === 'rfm')?.state).toBe('success');
       expect(bad.tasks.find((t) => t.taskId === 'checks')?.state).toBe('failed');
