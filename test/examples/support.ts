@@ -76,7 +76,16 @@ export async function startExampleEngine(
       prepareAttempt: (db, t) => (hooks as AttemptHooks).prepareAttempt(db, t),
       commitEffects: (db, t, effects) => (hooks as AttemptHooks).commitEffects(db, t, effects),
     };
-    rt = await startTestRuntime(backend, files, { hooks: late });
+    // Paused: no scheduled run starts beside the runs a test triggers (manual runs of
+    // a paused DAG still run).
+    const paused = process.env.UPDRAFT_PAUSED_ON_CREATION;
+    process.env.UPDRAFT_PAUSED_ON_CREATION = 'true';
+    try {
+      rt = await startTestRuntime(backend, files, { hooks: late });
+    } finally {
+      if (paused === undefined) delete process.env.UPDRAFT_PAUSED_ON_CREATION;
+      else process.env.UPDRAFT_PAUSED_ON_CREATION = paused;
+    }
     const home = rt.home;
     const lines = Object.entries({ shop_source: source.url, ...connections }).map(
       ([name, url]) => `${name}: ${url}\n`,
