@@ -20,7 +20,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { STORE_BACKENDS } from '../support/stores.ts';
-import { type ExampleEngine, pipelineFile, startExampleEngine, taskStates } from './support.ts';
+import {
+  type ExampleEngine,
+  near,
+  pipelineFile,
+  startExampleEngine,
+  taskStates,
+  timestampMs,
+} from './support.ts';
 
 const SHOP = { seed: 7, scale: 0.1 };
 const GAP_MS = 30 * 60_000;
@@ -153,9 +160,6 @@ function funnelOf(sessions: Session[]): Map<string, FunnelRow> {
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
-const near = (a: unknown, b: number | null) =>
-  b === null ? a === null : Math.abs(Number(a) - b) <= 1e-9 * Math.max(1, Math.abs(b));
-const ms = (value: unknown) => Date.parse(String(value).replace(' ', 'T').replace(/\+00$/, 'Z'));
 
 /** Compares every output of the latest run with the TypeScript computation over the source. */
 async function expectOutputs(engine: ExampleEngine): Promise<Session[]> {
@@ -176,8 +180,8 @@ async function expectOutputs(engine: ExampleEngine): Promise<Session[]> {
       session_id: Number(row.session_id),
       customer_id: Number(row.customer_id),
       device: row.device,
-      started_at: ms(row.started_at),
-      ended_at: ms(row.ended_at),
+      started_at: timestampMs(row.started_at),
+      ended_at: timestampMs(row.ended_at),
       duration_seconds: Number(row.duration_seconds),
       events: Number(row.events),
       views: Number(row.views),
@@ -240,8 +244,8 @@ async function expectOutputs(engine: ExampleEngine): Promise<Session[]> {
       abandoned_carts: Number(row.abandoned_carts),
       articles_viewed: Number(row.articles_viewed),
       preferred_device: row.preferred_device,
-      first_seen_at: ms(row.first_seen_at),
-      last_seen_at: ms(row.last_seen_at),
+      first_seen_at: timestampMs(row.first_seen_at),
+      last_seen_at: timestampMs(row.last_seen_at),
     }).toEqual({
       customer,
       sessions: own.length,

@@ -129,6 +129,17 @@ export async function startExampleEngine(
   }
 }
 
+/** Whether a number read back equals `expected` to 1e-9 (relative above 1); null to null. */
+export function near(actual: unknown, expected: number | null): boolean {
+  if (expected === null) return actual === null;
+  return Math.abs(Number(actual) - expected) <= 1e-9 * Math.max(1, Math.abs(expected));
+}
+
+/** Milliseconds of a timestamp as the generator and DuckDB write it (`2025-01-02 03:04:05+00`). */
+export function timestampMs(text: unknown): number {
+  return Date.parse(String(text).replace(' ', 'T').replace(/\+00$/, 'Z'));
+}
+
 /** Task states of a run, by task id. */
 export function taskStates(run: RunDetail): Record<string, string> {
   return Object.fromEntries(run.tasks.map((t) => [t.taskId, t.state]));

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import {
   type ExampleEngine,
+  near,
   pipelineFile,
   shopRows,
   startExampleEngine,
@@ -113,9 +114,6 @@ function expectedFeatures(): FeatureRow[] {
   );
 }
 
-const close = (a: unknown, b: number | null) =>
-  b === null ? a === null : Math.abs(Number(a) - b) <= 1e-9 * Math.max(1, Math.abs(b));
-
 for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STORE_BACKENDS) {
   describe(`the timeseries example pipeline on a ${backend.name} store`, () => {
     let engine: ExampleEngine | undefined;
@@ -186,7 +184,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
           'revenue_7d_mean',
           'revenue_28d_mean',
         ] as const) {
-          if (!close(row[mean], want[mean])) {
+          if (!near(row[mean], want[mean])) {
             expect({ at, [mean]: row[mean] }).toEqual({ at, [mean]: want[mean] });
           }
         }

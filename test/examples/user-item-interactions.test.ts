@@ -13,10 +13,12 @@ import { verifyWebhookSignature } from '../../src/notify/webhook-notifier.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import {
   type ExampleEngine,
+  near,
   pipelineFile,
   shopRows,
   startExampleEngine,
   taskStates,
+  timestampMs,
 } from './support.ts';
 
 const SHOP = { seed: 11, scale: 0.2 };
@@ -39,9 +41,6 @@ interface Pair {
   score: number;
 }
 
-const instant = (text: unknown) =>
-  Date.parse((text as string).replace(' ', 'T').replace('+00', 'Z'));
-
 /** Scores of every pair from the generator's rows, by plain loops, and the as-of day. */
 function expectedScores(p: Scoring): { pairs: Map<string, Pair>; asOf: string } {
   const signals: {
@@ -59,7 +58,7 @@ function expectedScores(p: Scoring): { pairs: Map<string, Pair>; asOf: string } 
     signals.push({
       customer: customer as number,
       article: article as number,
-      at: instant(at),
+      at: timestampMs(at),
       weight,
       kind: type,
       units: 0,
@@ -69,7 +68,7 @@ function expectedScores(p: Scoring): { pairs: Map<string, Pair>; asOf: string } 
   const completed = new Map<number, { customer: number; at: number }>();
   for (const [id, customer, at, status] of shopRows(SHOP, 'orders')) {
     if (status === 'completed')
-      completed.set(id as number, { customer: customer as number, at: instant(at) });
+      completed.set(id as number, { customer: customer as number, at: timestampMs(at) });
   }
   for (const [, orderId, article, quantity] of shopRows(SHOP, 'transactions')) {
     const order = completed.get(orderId as number);
@@ -89,7 +88,7 @@ function expectedScores(p: Scoring): { pairs: Map<string, Pair>; asOf: string } 
     signals.push({
       customer: customer as number,
       article: article as number,
-      at: instant(at),
+      at: timestampMs(at),
       weight: p.review_weight * (stars - 3),
       kind: 'review',
       units: 0,
@@ -150,7 +149,7 @@ async function expectScores(
     if (mean === null) expect(row.avg_rating).toBeNull();
     else expect(Number(row.avg_rating)).toBeCloseTo(mean, 12);
     const score = Number(row.score);
-    if (Math.abs(score - w.score) > 1e-9 * Math.max(1, Math.abs(w.score))) {
+    if (!near(score, w.score)) {
       expect({ key, score }).toEqual({ key, score: w.score });
     }
     // Ranks run 1, 2, ... per customer in order of decreasing score.
