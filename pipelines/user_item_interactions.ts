@@ -12,6 +12,7 @@
  * completed order `purchase_weight`, a review `review_weight · (rating − 3)` (a 1-star
  * review pulls the score down, a 3-star one is neutral). The weights and the half-life
  * are run parameters; the task `register` returns them with the version it registers.
+ * The version the checks passed is promoted to `staging`.
  */
 import { dag } from 'updraft';
 
@@ -211,6 +212,16 @@ export default dag(
         };
       },
     );
-    d.chain([events, purchases, reviews], score, checks, summarise, register);
+    const promote = d.operator(
+      'promote',
+      'promote',
+      { to: 'staging' },
+      {
+        inlets: ['user_item_interactions'],
+        doc: 'The version the checks passed becomes user_item_interactions@staging.',
+      },
+    );
+    d.chain([events, purchases, reviews], score, checks, [summarise, promote]);
+    summarise.before(register);
   },
 );

@@ -67,8 +67,11 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         extract_events: 'success',
         rfm: 'success',
         checks: 'success',
+        promote: 'success',
       });
       expect(run.state).toBe('success');
+      const checked = await engine.version('customer_features');
+      expect((await engine.version('customer_features@staging')).version).toBe(checked.version);
 
       const rows = await engine.rows('customer_features', 'customer_id');
       const expected = expectedRfm();
@@ -93,7 +96,8 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect(new Set(rows.map((r) => r.segment)).size).toBeGreaterThan(4);
 
       // Refunds booked as negative totals make a customer's monetary value negative: the
-      // blocking range check fails the run after the new version is written.
+      // blocking range check fails the run after the new version is written, and staging
+      // stays on the version that passed.
       await engine.source.client.query(
         `update shop.orders set total_amount = -total_amount
           where customer_id = (select min(customer_id) from shop.orders where status = 'completed')`,
@@ -102,6 +106,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect(bad.state).toBe('failed');
       expect(bad.tasks.find((t) => t.taskId === 'rfm')?.state).toBe('success');
       expect(bad.tasks.find((t) => t.taskId === 'checks')?.state).toBe('failed');
+      expect(bad.tasks.find((t) => t.taskId === 'promote')?.state).toBe('upstream_failed');
+      expect((await engine.version('customer_features')).version).toBe(checked.version + 1);
+      expect((await engine.version('customer_features@staging')).version).toBe(checked.version);
     }, 300_000);
   });
 }

@@ -315,8 +315,32 @@ const INCREMENTAL = {
   behaviour: 'success',
   check_funnel: 'success',
   check_behaviour: 'success',
+  promote_sessions: 'success',
+  promote_funnel: 'success',
+  promote_behaviour: 'success',
 };
 const REBUILT = { ...INCREMENTAL, merge_events: 'failed', rebuild_events: 'success' };
+
+const OUTPUTS = ['web_sessions', 'web_funnel_daily', 'web_customer_behaviour'] as const;
+
+/** The version of each output that `staging` points at. */
+async function staged(engine: ExampleEngine): Promise<number[]> {
+  return Promise.all(
+    OUTPUTS.map(async (name) => (await engine.version(`${name}@staging`)).version),
+  );
+}
+
+/** Expects `staging` of every output on the newest version, written by run `runId`. */
+async function expectStaged(engine: ExampleEngine, runId: string): Promise<void> {
+  for (const name of OUTPUTS) {
+    const latest = await engine.version(name);
+    expect({ name, runId: latest.producedBy.runId }).toEqual({ name, runId });
+    expect({ name, staging: (await engine.version(`${name}@staging`)).version }).toEqual({
+      name,
+      staging: latest.version,
+    });
+  }
+}
 
 async function mergeError(engine: ExampleEngine, runId: string): Promise<string> {
   const ti = await engine.rt.runtime.ops.getTaskInstance(DAG, runId, 'merge_events');
@@ -347,6 +371,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       // events are extracted in full.
       const r1 = await e.run(DAG, 'r1');
       expect(taskStates(r1)).toEqual(REBUILT);
+      await expectStaged(e, 'r1');
       expect(r1.state).toBe('success');
       expect(await mergeError(e, 'r1')).toContain(
         "inlet 'web_events_ingested': no dataset 'web_events_ingested'",
@@ -367,6 +392,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       ]);
       const r2 = await e.run(DAG, 'r2');
       expect(taskStates(r2)).toEqual(INCREMENTAL);
+      await expectStaged(e, 'r2');
       expect((await e.version('web_events_increment')).rows).toBe(5);
       expect(craftedDay(await expectOutputs(e))).toEqual([
         'c1 10:00 desktop events=2 seconds=600 reached=cart',
@@ -387,6 +413,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       ]);
       const r3 = await e.run(DAG, 'r3');
       expect(taskStates(r3)).toEqual(INCREMENTAL);
+      await expectStaged(e, 'r3');
       expect((await e.version('web_events_increment')).rows).toBe(4);
       const third = await expectOutputs(e);
       expect(craftedDay(third)).toEqual([
@@ -418,6 +445,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       await e.rt.runtime.ops.clearTasks(DAG, 'r2', ['source_stats'], { downstream: true });
       const rerun = await e.waitForRun(DAG, 'r2');
       expect(taskStates(rerun)).toEqual(REBUILT);
+      await expectStaged(e, 'r2');
       expect(await mergeError(e, 'r2')).toContain('the merged events miss 4 of the');
       const rebuilt = await e.version('web_events_ingested');
       expect(rebuilt).toMatchObject({
@@ -429,8 +457,11 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
 
       const r4 = await e.run(DAG, 'r4');
       expect(taskStates(r4)).toEqual(INCREMENTAL);
+      await expectStaged(e, 'r4');
       expect((await e.version('web_events_increment')).rows).toBe(0);
       expect(craftedDay(await expectOutputs(e))).toEqual(craftedDay(third));
+
+      const stagedAfterR4 = await staged(e);
 
       // 5. An event of an unknown type fails the blocking checks: nothing downstream runs.
       await insertEvents(e, [[2, 'refund', 'mobile', '2026-01-10T13:00:00Z']]);
@@ -440,7 +471,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         merge_events: 'success',
         check_events: 'failed',
         sessionise: 'upstream_failed',
+        promote_sessions: 'upstream_failed',
       });
+      expect(await staged(e)).toEqual(stagedAfterR4);
       expect((await e.checkStatuses('web_events_ingested'))['accepted_values.event_type']).toBe(
         'error',
       );
@@ -464,6 +497,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       ]);
       const r6 = await e.waitForRun(DAG, 'r6');
       expect(taskStates(r6)).toEqual(REBUILT);
+      await expectStaged(e, 'r6');
       expect(await mergeError(e, 'r6')).toContain('full refresh requested');
       await expectOutputs(e);
 
@@ -471,6 +505,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       // are merged once.
       const r7 = await e.run(DAG, 'r7');
       expect(taskStates(r7)).toEqual(INCREMENTAL);
+      await expectStaged(e, 'r7');
       expect((await e.version('web_events_increment')).rows).toBe(2);
       const last = await expectOutputs(e);
       expect(craftedDay(last)).toContain('c4 16:00 tablet events=2 seconds=60 reached=cart');

@@ -136,8 +136,11 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         check_feed: 'success',
         features: 'success',
         checks: 'success',
+        promote: 'success',
       });
       expect(run.state).toBe('success');
+      const checked = await engine.version('daily_sales_features');
+      expect((await engine.version('daily_sales_features@staging')).version).toBe(checked.version);
 
       const expected = expectedFeatures();
       const rows = await engine.rows('daily_sales_features', 'sales_date, category');
@@ -197,14 +200,20 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect(checks.every_category_every_day).toBe('pass');
       expect(Object.values(checks).filter((s) => s === 'error')).toEqual([]);
 
-      // A correction booked as negative units: the blocking range check fails the run.
+      // A correction booked as negative units: the blocking range check fails the run;
+      // staging stays on the version that passed.
       await engine.source.client.query(
         `update shop.daily_sales set units = -3
           where (sales_date, category) = (select sales_date, category from shop.daily_sales order by 1, 2 limit 1)`,
       );
       const bad = await engine.run('timeseries', 'r2');
       expect(bad.state).toBe('failed');
-      expect(taskStates(bad)).toMatchObject({ features: 'success', checks: 'failed' });
+      expect(taskStates(bad)).toMatchObject({
+        features: 'success',
+        checks: 'failed',
+        promote: 'upstream_failed',
+      });
+      expect((await engine.version('daily_sales_features@staging')).version).toBe(checked.version);
       const failed = await engine.checkStatuses('daily_sales_features');
       expect(failed['range.units']).toBe('error');
     }, 600_000);

@@ -222,11 +222,13 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         checks: 'success',
         summarise: 'success',
         register: 'success',
+        promote: 'success',
       });
       expect(run.state).toBe('success');
       const first = await expectScores(engine, DEFAULTS);
       expect(first.pairs).toBeGreaterThan(1000);
       const v1 = await engine.version('user_item_interactions');
+      expect((await engine.version('user_item_interactions@staging')).version).toBe(v1.version);
       const registered = await engine.rt.runtime.ops.getTaskInstance(
         'user_item_interactions',
         'r1',
@@ -251,6 +253,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         'register',
       );
       expect(registered2.result).toMatchObject({ version: v1.version + 1, parameters: tuned });
+      expect((await engine.version('user_item_interactions@staging')).version).toBe(v1.version + 1);
 
       // A rating of 9 stars on a pair with one review: the blocking range check fails
       // the run, and the failure reaches shop_oncall.
@@ -265,7 +268,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         score: 'success',
         checks: 'failed',
         register: 'upstream_failed',
+        promote: 'upstream_failed',
       });
+      expect((await engine.version('user_item_interactions@staging')).version).toBe(v1.version + 1);
       expect((await engine.checkStatuses('user_item_interactions'))['range.avg_rating']).toBe(
         'error',
       );
