@@ -21,7 +21,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to } from 'pg-copy-streams';
-import type { DagSpec } from '../src/core/dag-spec.ts';
+import type { DagSpec, Json, TaskSpec } from '../src/core/dag-spec.ts';
+import { renderTemplate, type TemplateVars } from '../src/core/templating.ts';
 import { DuckDbSession, readParquetSql, sqlString } from '../src/data/duckdb-session.ts';
 import { seedShop } from '../src/examples/seed-shop.ts';
 import { openPostgresSeedTarget } from '../src/examples/seed-target.ts';
@@ -213,10 +214,13 @@ async function directRun(
             'direct',
           );
         }
+        // The task's templates, rendered as in the bench run (params, upstream results).
+        const vars = await templateVars(engine, spec.dagId, task);
         const t0 = monotonicMs();
-        if (typeof task.config.setup === 'string') await session.run(task.config.setup, 'direct');
+        if (typeof task.config.setup === 'string')
+          await session.run(renderTemplate(task.config.setup, vars), 'direct');
         await session.run(
-          `copy (${String(task.config.query)}) to ${sqlString(path.join(out, task.taskId))} (format parquet, compression zstd)`,
+          `copy (${renderTemplate(String(task.config.query), vars)}) to ${sqlString(path.join(out, task.taskId))} (format parquet, compression zstd)`,
           'direct',
         );
         transformMs += monotonicMs() - t0;
@@ -227,6 +231,21 @@ async function directRun(
   }
   if (!existsSync(out)) throw new Error(`no output in ${out}`);
   return { extractMs, transformMs };
+}
+
+/** Template variables of `task` in the bench run: its params and its upstream results. */
+async function templateVars(
+  engine: Awaited<ReturnType<typeof startDataEngine>>,
+  dagId: string,
+  task: TaskSpec,
+): Promise<TemplateVars> {
+  const run = await engine.runtime.ops.getRun(dagId, 'bench');
+  const upstream: { [taskId: string]: Json } = {};
+  for (const id of task.upstream) {
+    const result = (await engine.runtime.ops.getTaskInstance(dagId, 'bench', id)).result;
+    if (result !== undefined) upstream[id] = result;
+  }
+  return { params: run.params, upstream, dag_id: dagId, run_id: 'bench', task_id: task.taskId };
 }
 
 /** The three longest tasks of the bench run, as `task 12.3 s`. */
