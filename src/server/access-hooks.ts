@@ -74,8 +74,17 @@ export function installAccessHooks(app: FastifyInstance, auth: Auth): void {
     }
     const needed = config.capability;
     if (needed === undefined) {
-      // Unknown URL (404 handler) or a route without a declared capability.
+      // Unknown URL: Fastify's 404 handler, or the UI's static files (a wildcard route)
+      // that caught an /api/ URL no API route matched.
       if (request.is404) return;
+      if (!path.startsWith('/api/')) {
+        return refuse(
+          reply,
+          404,
+          'not_found',
+          `there is no API route ${request.method} ${request.url.split('?')[0]} (the routes are in /api/v1/openapi.json)`,
+        );
+      }
       return refuse(reply, 403, 'forbidden', 'this route declares no access rule');
     }
     if (!roleAllows(request.principal.role, needed)) {
@@ -138,7 +147,7 @@ async function authenticate(request: FastifyRequest, auth: Auth) {
   return cookie ? auth.sessions.resolve(cookie) : null;
 }
 
-function refuse(reply: FastifyReply, statusCode: 401 | 403, code: string, message: string) {
+function refuse(reply: FastifyReply, statusCode: 401 | 403 | 404, code: string, message: string) {
   const body: ErrorBody = { statusCode, code, message };
   return reply.code(statusCode).send(body);
 }

@@ -3,6 +3,9 @@
  * each role (403 with no data where the role may not use it). Routes are read from the
  * server itself, so a new route is covered without touching this test.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, roleAllows } from '../../src/auth/roles.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
@@ -20,11 +23,34 @@ describe('access control on every route', () => {
   let h: ApiHarness;
   const routes: RouteInfo[] = [];
 
+  // The UI's files as in production: their wildcard route must not swallow /api/ URLs.
+  const uiRoot = mkdtempSync(path.join(os.tmpdir(), 'updraft-ui-'));
+  writeFileSync(path.join(uiRoot, 'index.html'), '<!doctype html><title>Updraft</title>');
+
   beforeAll(async () => {
-    h = await startApi(pglite);
+    h = await startApi(pglite, undefined, { uiRoot });
     for (const r of listRoutes(h)) routes.push(r);
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => {
+    await h?.close();
+    rmSync(uiRoot, { recursive: true, force: true });
+  });
+
+  it('answers 404 naming the route to an unknown API URL, and serves the UI beside the API', async () => {
+    const unknown = await h.as('viewer', 'GET', '/api/v1/no-such-thing?x=1');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({
+      statusCode: 404,
+      code: 'not_found',
+      message:
+        'there is no API route GET /api/v1/no-such-thing (the routes are in /api/v1/openapi.json)',
+    });
+    const anonymous = await h.app.inject({ method: 'GET', url: '/api/v1/no-such-thing' });
+    expect(anonymous.statusCode).toBe(401);
+    const page = await h.app.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>Updraft</title>');
+  });
 
   it('finds the API routes', () => {
     expect(routes.length).toBeGreaterThan(30);

@@ -55,7 +55,7 @@ export interface ApiHarness {
 export async function startApi(
   backend: StoreBackend,
   files: Record<string, string> = { 'shop.ts': SHOP_DAG },
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; uiRoot?: string } = {},
 ): Promise<ApiHarness> {
   const rt = await startTestRuntime(backend, files, options);
   const auth = createAuth(rt.runtime.store, systemClock);
@@ -69,6 +69,7 @@ export async function startApi(
     version: '9.9.9',
     health: healthSource(rt.runtime.store, rt.runtime.scheduler),
     api: apiContextOf(rt, auth, '9.9.9'),
+    ...(options.uiRoot === undefined ? {} : { uiRoot: options.uiRoot }),
   });
   return {
     app,
