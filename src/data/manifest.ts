@@ -68,8 +68,8 @@ export interface ManifestReplay {
   id: number;
   /** The quarantine version whose rows were replayed. */
   from: { dataset: string; version: number };
-  /** The checked version the rows failed in. */
-  checked: { dataset: string; version: number };
+  /** The checked version the rows failed in (null when the store no longer knows). */
+  checked: { dataset: string; version: number } | null;
   /** The clean-output version the released rows were added to. */
   base: { dataset: string; version: number };
   /** The fix run on the rows (DuckDB SQL), or null. */

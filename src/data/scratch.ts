@@ -11,19 +11,21 @@ import type { OperatorContext } from '../operators/operator.ts';
 import { type DuckDbOptions, DuckDbSession } from './duckdb-session.ts';
 import { datasetsRootOf } from './task-inputs.ts';
 
-/** Creates a fresh scratch folder. */
-async function createScratch(ctx: OperatorContext): Promise<string> {
-  const dir = path.join(datasetsRootOf(ctx), '.tmp', randomUUID());
+/** Creates a fresh scratch folder under the datasets root `root`. */
+async function createScratch(root: string): Promise<string> {
+  const dir = path.join(root, '.tmp', randomUUID());
   await mkdir(dir, { recursive: true });
   return dir;
 }
 
 /** Runs `fn` with a fresh scratch folder, removed afterwards. */
-export async function withScratch<T>(
-  ctx: OperatorContext,
-  fn: (dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await createScratch(ctx);
+export function withScratch<T>(ctx: OperatorContext, fn: (dir: string) => Promise<T>): Promise<T> {
+  return withScratchIn(datasetsRootOf(ctx), fn);
+}
+
+/** Runs `fn` with a fresh scratch folder under the datasets root `root`, removed afterwards. */
+export async function withScratchIn<T>(root: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await createScratch(root);
   try {
     return await fn(dir);
   } finally {
@@ -70,7 +72,7 @@ export async function* streamWithScratchDuckDb<T>(
   options: Pick<DuckDbOptions, 'memoryLimit' | 'threads'>,
   fn: (session: DuckDbSession, dir: string) => AsyncIterable<T>,
 ): AsyncGenerator<T> {
-  const dir = await createScratch(ctx);
+  const dir = await createScratch(datasetsRootOf(ctx));
   try {
     const session = await openScratchDuckDb(ctx, dir, options);
     try {

@@ -24,9 +24,13 @@ export interface StagingMeta {
   runId: string;
   taskId: string;
   mapIndex: number;
+  /** The attempt's try; `NOT_AN_ATTEMPT` for a writer that is no attempt (a replay). */
   tryNumber: number;
   createdAt: string;
 }
+
+/** The try number of a staging folder no attempt writes (a quarantine replay). */
+export const NOT_AN_ATTEMPT = 0;
 
 export interface StagedFolder {
   /** Absolute path. */

@@ -8,13 +8,14 @@
  *   rolled back after its rename, or replaced by compaction) are removed once older than
  *   `orphanGraceMs`, so a commit in flight is never touched;
  * - staging folders are removed when their attempt is no longer queued or running (or,
- *   without a readable owner, once older than `orphanGraceMs`).
+ *   without a readable owner, or written by no attempt — a quarantine replay, try 0 —
+ *   once older than `orphanGraceMs`).
  */
 import { stat } from 'node:fs/promises';
 import { sql } from 'kysely';
 import type { Db, Store } from '../store/store.ts';
 import { dataDb } from './schema.ts';
-import type { DatasetStorage } from './storage.ts';
+import { type DatasetStorage, NOT_AN_ATTEMPT } from './storage.ts';
 
 export interface VacuumOptions {
   /** Versions to keep per dataset, newest first (default 10). */
@@ -168,7 +169,7 @@ async function removeStaging(
   for (const folder of await storage.listStaging()) {
     if (options.dataset !== undefined && folder.meta?.dataset !== options.dataset) continue;
     let active = false;
-    if (folder.meta === null) {
+    if (folder.meta === null || folder.meta.tryNumber === NOT_AN_ATTEMPT) {
       active = now.getTime() - folder.modifiedAt.getTime() < grace;
     } else {
       const { dagId, runId, taskId, mapIndex, tryNumber } = folder.meta;

@@ -102,6 +102,12 @@ export interface PlanContext {
   columns: readonly ColumnInfo[];
   /** Per custom_sql check (by index): the data columns its query returns. */
   customColumns: ReadonlyMap<number, readonly string[]>;
+  /**
+   * ORDER BY of the window that decides which copy of a duplicated row is "the first"
+   * (`duplicate_rows`); default none (any copy). A quarantine replay orders the
+   * published rows first, so the copies that fail are the replayed ones.
+   */
+  windowOrder?: string;
 }
 
 /** Compiles `checks` (validated) plus the history `metrics` into a plan. */
@@ -371,7 +377,7 @@ function compileCheck(check: Check, context: PlanContext): CompiledCheck {
         ...base,
         aggregates: { [alias]: `count(*) - count(distinct ${DATA_VIEW})` },
         // Every copy after the first fails.
-        rowPredicate: `row_number() over (partition by ${context.columns.map((c) => sqlIdentifier(c.name)).join(', ')}) > 1`,
+        rowPredicate: `row_number() over (partition by ${context.columns.map((c) => sqlIdentifier(c.name)).join(', ')}${context.windowOrder === undefined ? '' : ` order by ${context.windowOrder}`}) > 1`,
         reason: 'duplicate row',
         judge: ({ scan }) => {
           const n = num(scan[alias]) ?? 0;

@@ -77,26 +77,7 @@ export interface CheckRunReport {
 export async function runChecks(input: CheckRunInput): Promise<CheckRunReport> {
   const { session, dataset } = input;
   const what = `quality checks of dataset '${dataset}'`;
-  const columns: ColumnInfo[] = (
-    await session.rows(`describe select * from ${DATA_VIEW}`, what)
-  ).map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-  const checks = validateChecks(dataset, input.checks, columns, input.inlets);
-  const customColumns = new Map<number, string[]>();
-  for (const check of checks) {
-    if (check.type !== 'custom_sql') continue;
-    const described = await session.rows(`describe ${check.sql}`, what).catch((error: Error) => {
-      throw new TaskFailure(
-        `dataset '${dataset}': invalid quality checks:\n  check '${check.id}' (checks[${check.index}]) field 'sql': ${error.message.replace(`${what}: `, '')}`,
-        { retry: false, cause: error },
-      );
-    });
-    const names = new Set(columns.map((c) => c.name));
-    customColumns.set(
-      check.index,
-      described.map((r) => String(r.column_name)).filter((n) => names.has(n)),
-    );
-  }
-  const plan = compileChecks(checks, input.metrics ?? [], { columns, customColumns });
+  const { columns, checks, plan } = await planChecks(input);
   let scans = 1;
   const [scan = {}] = await session.rows(plan.mainScan, what);
   let previous: Record<string, unknown> | null = null;
@@ -140,6 +121,50 @@ export async function runChecks(input: CheckRunInput): Promise<CheckRunReport> {
     };
   });
   return { checks, plan, results, metrics, rows, scans };
+}
+
+/**
+ * Validates `input.checks` against the columns of the view `data` (all problems at once,
+ * naming dataset, check and field) and compiles them; custom SQL is described to learn
+ * the data columns it returns. What `runChecks` scans with, and what a quarantine replay
+ * flags rows with.
+ */
+export async function planChecks(
+  input: Pick<CheckRunInput, 'session' | 'dataset' | 'checks' | 'metrics' | 'inlets'> & {
+    /** See `PlanContext.windowOrder`. */
+    windowOrder?: string;
+  },
+): Promise<{ columns: ColumnInfo[]; checks: Check[]; plan: CheckPlan }> {
+  const { session, dataset } = input;
+  const what = `quality checks of dataset '${dataset}'`;
+  const columns: ColumnInfo[] = (
+    await session.rows(`describe select * from ${DATA_VIEW}`, what)
+  ).map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  const checks = validateChecks(dataset, input.checks, columns, input.inlets);
+  const customColumns = new Map<number, string[]>();
+  for (const check of checks) {
+    if (check.type !== 'custom_sql') continue;
+    const described = await session.rows(`describe ${check.sql}`, what).catch((error: Error) => {
+      throw new TaskFailure(
+        `dataset '${dataset}': invalid quality checks:\n  check '${check.id}' (checks[${check.index}]) field 'sql': ${error.message.replace(`${what}: `, '')}`,
+        { retry: false, cause: error },
+      );
+    });
+    const names = new Set(columns.map((c) => c.name));
+    customColumns.set(
+      check.index,
+      described.map((r) => String(r.column_name)).filter((n) => names.has(n)),
+    );
+  }
+  return {
+    columns,
+    checks,
+    plan: compileChecks(checks, input.metrics ?? [], {
+      columns,
+      customColumns,
+      ...(input.windowOrder === undefined ? {} : { windowOrder: input.windowOrder }),
+    }),
+  };
 }
 
 /** The status of a measured check: thresholds when given, else its severity on failure. */

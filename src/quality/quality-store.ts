@@ -51,9 +51,45 @@ export interface QualityMetricsTable {
   run_pk: number | null;
 }
 
+/** A replayed quarantine version (`src/quality/quarantine-replay.ts`, migration 0008). */
+export interface QualityReplaysTable {
+  id: Generated<number>;
+  /** The checked dataset. */
+  dataset: string;
+  quarantine_dataset: string;
+  /** The replayed quarantine version (replayed once: unique with the dataset). */
+  quarantine_version: number;
+  /** The checked version the rows failed in. */
+  checked_version: number | null;
+  /** The clean output (`<dataset>.clean`). */
+  output_dataset: string;
+  /** The clean version the released rows were added to. */
+  base_version: number;
+  /** The clean version written: base rows plus released rows. */
+  output_version: number;
+  /** The quarantine version written with the rows still failing (null: none). */
+  remainder_version: number | null;
+  /** The quality task (and run) whose quarantine this is, through any earlier replays. */
+  source_run_pk: number | null;
+  source_dag_id: string;
+  source_run_id: string;
+  source_task_id: string;
+  source_version_hash: string | null;
+  /** `--check` ids (null: every row). */
+  check_ids: ColumnType<string[] | null, string | null, string | null>;
+  fix: string | null;
+  rows_quarantined: ColumnType<number, number, number>;
+  rows_replayed: ColumnType<number, number, number>;
+  rows_released: ColumnType<number, number, number>;
+  rows_kept: ColumnType<number, number, number>;
+  replayed_by: string;
+  replayed_at: Timestamp;
+}
+
 export interface QualityTables {
   quality_results: QualityResultsTable;
   quality_metrics: QualityMetricsTable;
+  quality_replays: QualityReplaysTable;
 }
 
 export type QualityDb =

@@ -6,8 +6,8 @@
  *
  * Rows are flagged in one pass over the version (one boolean per failed check, window
  * functions allowed: duplicates), and only when a row-level check failed, so clean data
- * costs no extra scan. Replay: the quarantined rows are plain Parquet; select them
- * `exclude (_check_id, _reason)` into the pipeline once fixed.
+ * costs no extra scan. Replay (fixed rows back into the clean output, checked again):
+ * `quarantine-replay.ts`.
  */
 
 import { type DuckDbSession, sqlString } from '../data/duckdb-session.ts';

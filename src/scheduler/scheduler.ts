@@ -329,6 +329,7 @@ export class Scheduler {
   private onSignal(signal: StoreSignal): void {
     if (signal.kind === 'run_created') this.needStartRuns = true;
     else if (signal.kind === 'pools_changed') this.pools = null;
+    else if (signal.kind === 'datasets_updated') this.needDatasetRuns = true;
     else if (signal.kind === 'work_waiting' && signal.from === this.id) return;
     else if (signal.kind === 'run_changed')
       this.dirtyRuns.add(`${signal.dagId}\u0000${signal.runId}`);

@@ -11,6 +11,7 @@ import * as authAudit from './migrations/0004-auth-audit.ts';
 import * as alerting from './migrations/0005-alerting.ts';
 import * as schedulerHa from './migrations/0006-scheduler-ha.ts';
 import * as quality from './migrations/0007-quality.ts';
+import * as qualityReplays from './migrations/0008-quality-replays.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-alerting': alerting,
   '0006-scheduler-ha': schedulerHa,
   '0007-quality': quality,
+  '0008-quality-replays': qualityReplays,
 };
 
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */

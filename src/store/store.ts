@@ -27,6 +27,8 @@ export type StoreSignal =
   | { kind: 'run_changed'; dagId: string; runId: string }
   | { kind: 'dag_changed'; dagId: string }
   | { kind: 'pools_changed' }
+  /** New dataset versions committed outside an attempt (a quarantine replay). */
+  | { kind: 'datasets_updated'; datasets: string[] }
   /** Scheduled task instances wait that the sender had no room for (shared schedulers). */
   | { kind: 'work_waiting'; from: string };
 

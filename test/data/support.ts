@@ -16,7 +16,8 @@ import { datasetsRootForHome, LocalDatasetStorage } from '../../src/data/storage
 import type { AttemptOutcome, AttemptRequest } from '../../src/executor/executor.ts';
 import { runAttempt } from '../../src/executor/task-runner.ts';
 import type { AttemptHooks, HookTarget } from '../../src/scheduler/attempt-hooks.ts';
-import { type TaskInput, taskSpec } from '../support/specs.ts';
+import { toJson } from '../../src/store/store.ts';
+import { dagSpec, type TaskInput, taskSpec } from '../support/specs.ts';
 import type { StoreBackend, TestStore } from '../support/stores.ts';
 
 export const TEST_SECRET_KEY = 'test-key-0123456789abcdef';
@@ -257,4 +258,27 @@ export async function rssGrowthDuring<T>(
   } finally {
     clearInterval(sampler);
   }
+}
+
+/**
+ * Records the DAG version the harness's runs use (`version_hash` 'test-version'), as the
+ * loader would, with `tasks`: what reads a run's spec back (a quarantine replay) finds it.
+ * Replaces an earlier record of `dagId`.
+ */
+export async function recordDagVersion(
+  h: Pick<DataHarness, 'store' | 'pipelineDir'>,
+  dagId: string,
+  tasks: TaskSpec[],
+): Promise<void> {
+  await h.store.db.deleteFrom('dag_versions').where('dag_id', '=', dagId).execute();
+  await h.store.db
+    .insertInto('dag_versions')
+    .values({
+      dag_id: dagId,
+      version_hash: 'test-version',
+      code_hash: 'test-code',
+      fileloc: path.join(h.pipelineDir, 'etl.ts'),
+      spec: toJson(dagSpec({ dagId, tasks })),
+    })
+    .execute();
 }

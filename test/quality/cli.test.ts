@@ -1,8 +1,19 @@
-/** `updraft quality results` and `updraft quality history` on the embedded store. */
+/**
+ * `updraft quality results`, `updraft quality history` and `updraft quality replay` on the
+ * embedded store.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskSpec } from '../../src/core/dag-spec.ts';
 import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
 import { runCli } from '../cli/helpers.ts';
-import { type DataHarness, openDataHarness } from '../data/support.ts';
+import {
+  type DataHarness,
+  openDataHarness,
+  readVersionRows,
+  recordDagVersion,
+} from '../data/support.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 
 const pglite = STORE_BACKENDS.find((b) => b.name === 'pglite');
@@ -16,6 +27,7 @@ describe.runIf(pglite !== undefined)('updraft quality', () => {
       wrapHooks: (hooks, home) => withQualityHooks(hooks, { home }),
     });
     const run = { runPk: await h.createRun('etl', 'r1'), dagId: 'etl', runId: 'r1' };
+    const tasks: TaskSpec[] = [];
     for (const bad of [0, 2]) {
       await h.runTask(run, {
         taskId: 'w',
@@ -25,7 +37,7 @@ describe.runIf(pglite !== undefined)('updraft quality', () => {
           output: 'sales',
         },
       });
-      await h.runTask(run, {
+      const quality = await h.runTask(run, {
         taskId: `q${bad}`,
         operator: 'quality',
         inlets: ['sales'],
@@ -36,7 +48,26 @@ describe.runIf(pglite !== undefined)('updraft quality', () => {
           ],
         } as never,
       });
+      tasks.push(quality.task);
     }
+    // stock: its failing rows leave the flow (quarantine: true), to be replayed.
+    await h.runTask(run, {
+      taskId: 'w_stock',
+      operator: 'duckdb',
+      config: {
+        query:
+          'select range::int as id, case when range < 2 then null else range::int end as v from range(10)',
+        output: 'stock',
+      },
+    });
+    const gate = await h.runTask(run, {
+      taskId: 'gate',
+      operator: 'quality',
+      inlets: ['stock'],
+      config: { checks: [{ type: 'not_null', column: 'v' }], quarantine: true } as never,
+    });
+    tasks.push(gate.task);
+    await recordDagVersion(h, 'etl', tasks);
     await h.releaseStore();
     args = ['--home', h.home];
   });
@@ -71,4 +102,74 @@ describe.runIf(pglite !== undefined)('updraft quality', () => {
     const none = await runCli([...args, 'quality', 'results', 'nothing']);
     expect(none.stderr).toContain("no quality results for dataset 'nothing'");
   }, 180_000);
+
+  it('replays quarantined rows: a dry run, bad input, a fix from a file, and a second try refused', async () => {
+    const dry = await runCli([...args, 'quality', 'replay', 'stock', '--dry-run']);
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toContain('stock.quarantine v1: dry run, nothing written');
+    expect(dry.stdout).toContain('2 quarantined; 2 replayed: 0 pass, 2 stay quarantined');
+    expect(dry.stdout).toContain('(still failing not_null.v: 2)');
+
+    const missing = await runCli([...args, 'quality', 'replay', 'nothing']);
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      1,
+      "error: no dataset 'nothing': datasets appear when a task first writes them",
+    ]);
+    const old = await runCli([...args, 'quality', 'replay', 'sales']);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toContain("the rows of sales.quarantine v1 never left 'sales'");
+    const syntax = await runCli([
+      ...args,
+      'quality',
+      'replay',
+      'stock',
+      '--fix',
+      'updat quarantined set v = 0',
+    ]);
+    expect(syntax.code).toBe(1);
+    expect(syntax.stderr).toContain(
+      "--fix failed on table 'quarantined', nothing was written: DuckDB error: Parser Error",
+    );
+    const both = await runCli([
+      ...args,
+      'quality',
+      'replay',
+      'stock',
+      '--fix',
+      'x',
+      '--fix-file',
+      'y',
+    ]);
+    expect([both.code, both.stderr.trim()]).toEqual([
+      2,
+      'error: give --fix or --fix-file, not both',
+    ]);
+
+    const file = path.join(h.home, 'fix.sql');
+    writeFileSync(file, '-- nulls were zeros\nupdate quarantined set v = 0 where v is null;\n');
+    const done = await runCli([
+      ...args,
+      'quality',
+      'replay',
+      'stock',
+      '--fix-file',
+      file,
+      '--json',
+    ]);
+    expect(done.stderr).toBe('');
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      rows: { quarantined: 2, replayed: 2, released: 2, kept: 0 },
+      output: { dataset: 'stock.clean', version: 2 },
+      remainder: null,
+    });
+    const clean = path.join(h.datasetsRoot, 'stock.clean', 'v2');
+    expect((await readVersionRows(clean, 'id')).map((r) => r.v)).toEqual([
+      0, 0, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    const again = await runCli([...args, 'quality', 'replay', 'stock']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      /stock.quarantine v1 was replayed already \(replay \d+ by .*: 2 rows into stock.clean v2, none left in quarantine\)/,
+    );
+  }, 300_000);
 });

@@ -1,32 +1,74 @@
 /**
  * `updraft quality results <dataset>` (the latest quality run's results, or every
- * stored result with `--all`) and `updraft quality history <dataset> <metric>` (a
- * metric's values per version, anomalies marked). `--json` prints the
- * `QualityOperations` types of `src/quality/quality-operations.ts` as they are.
+ * stored result with `--all`), `updraft quality history <dataset> <metric>` (a
+ * metric's values per version, anomalies marked) and `updraft quality replay <dataset>`
+ * (quarantined rows, fixed and checked again, back into the clean output; ADR 17).
+ * `--json` prints the `QualityOperations` types of `src/quality/quality-operations.ts`
+ * (and `ReplayReport`) as they are.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { LocalDatasetStorage } from '../../data/storage.ts';
 import { CHECK_STATUSES, type CheckStatus } from '../../quality/check-runner.ts';
 import type { QualityOperations } from '../../quality/quality-operations.ts';
+import type { ReplayReport } from '../../quality/quarantine-replay.ts';
+import type { Store } from '../../store/store.ts';
 import { commandLine, settingsOf } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { isoTime, printJson, printTable } from '../output.ts';
+import { isoTime, printJson, printTable, say } from '../output.ts';
 import { integerArg } from '../parse.ts';
-import { versionArg } from './datasets.ts';
+import { localActor, versionArg } from './datasets.ts';
 
 /** Runs `fn` with `QualityOperations` on the store (opened as dataset commands open it). */
 async function withQualityOperations<T>(
   command: Command,
   fn: (ops: QualityOperations) => Promise<T>,
 ): Promise<T> {
+  const { StoreQualityOperations } = await import('../../quality/quality-operations.ts');
+  return withQualityStore(command, (store) => fn(new StoreQualityOperations(store)));
+}
+
+/** Runs `fn` with the store and the home folder's dataset storage. */
+async function withQualityStore<T>(
+  command: Command,
+  fn: (store: Store, storage: LocalDatasetStorage) => Promise<T>,
+): Promise<T> {
   const { home, databaseUrl } = settingsOf(command);
   const { openDatasetOperations } = await import('../../data/open-dataset-operations.ts');
-  const { StoreQualityOperations } = await import('../../quality/quality-operations.ts');
+  const { LocalDatasetStorage, datasetsRootForHome } = await import('../../data/storage.ts');
   const handle = await openDatasetOperations({ home, databaseUrl, command: commandLine(command) });
   try {
-    return await fn(new StoreQualityOperations(handle.store));
+    return await fn(handle.store, new LocalDatasetStorage(datasetsRootForHome(home)));
   } finally {
     await handle.close();
   }
+}
+
+/** Prints what a replay did (or would do). */
+function printReplay(r: ReplayReport): void {
+  const q = `${r.quarantine.dataset} v${r.quarantine.version}`;
+  say(
+    r.dryRun
+      ? `${q}: dry run, nothing written`
+      : r.replay === null
+        ? `${q}: no replayed row passes the checks; nothing written (${q} stays as it is)`
+        : `${q}: replay ${r.replay}`,
+  );
+  if (r.checked !== null) say(`  checked    ${r.checked.dataset} v${r.checked.version}`);
+  say(
+    `  rows       ${r.rows.quarantined} quarantined; ${r.rows.replayed} replayed: ${r.rows.released} pass${r.rows.released === 1 ? 'es' : ''}, ${r.rows.kept} stay quarantined`,
+  );
+  const base = `${r.base.dataset} v${r.base.version}`;
+  say(
+    r.output === null
+      ? `  released   ${r.rows.released} row(s) would join ${base}`
+      : `  released   into ${r.output.dataset} v${r.output.version} (${base} + ${r.rows.released} rows)`,
+  );
+  const failing = r.stillFailing.map((f) => `${f.checkId}: ${f.rows}`).join(', ');
+  if (r.rows.kept > 0 || failing !== '')
+    say(
+      `  kept       ${r.remainder === null ? `${r.rows.kept} row(s)` : `in ${r.remainder.dataset} v${r.remainder.version}`}${failing === '' ? '' : ` (still failing ${failing})`}`,
+    );
 }
 
 function statusesArg(text: string): CheckStatus[] {
@@ -131,6 +173,72 @@ export function registerQualityCommands(program: Command): void {
             ]),
             `no history of ${metric} for '${dataset}': a quality task records it`,
           );
+        });
+      },
+    );
+
+  quality
+    .command('replay')
+    .description(
+      'quarantined rows (optionally fixed with DuckDB SQL) checked again; those that pass join the clean output as a new version, the rest stay quarantined',
+    )
+    .argument('<dataset>', 'the checked dataset (orders)')
+    .option('--from <dataset>', 'its quarantine dataset (default <dataset>.quarantine)')
+    .option('--version <n>', 'the quarantine version to replay (default its latest)', versionArg)
+    .option('--check <ids>', 'only the rows these checks quarantined (comma-separated)')
+    .option(
+      '--fix <sql>',
+      "DuckDB SQL run first on the table 'quarantined' (UPDATE …, or a SELECT replacing it)",
+    )
+    .option('--fix-file <file>', 'the fix, read from a file')
+    .option('--onto-latest', "add the rows to the clean output's latest version when it moved on")
+    .option('--dry-run', 'say what would happen; write nothing')
+    .option('--json', 'print the ReplayReport as JSON')
+    .action(
+      async (
+        dataset: string,
+        opts: {
+          from?: string;
+          version?: number;
+          check?: string;
+          fix?: string;
+          fixFile?: string;
+          ontoLatest?: boolean;
+          dryRun?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        if (opts.fix !== undefined && opts.fixFile !== undefined)
+          throw new UsageError('give --fix or --fix-file, not both');
+        let fix = opts.fix;
+        if (opts.fixFile !== undefined) {
+          try {
+            fix = readFileSync(opts.fixFile, 'utf8');
+          } catch (error) {
+            throw new UsageError(
+              `--fix-file: cannot read ${opts.fixFile}: ${(error as Error).message}`,
+            );
+          }
+        }
+        const checks = opts.check
+          ?.split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== '');
+        const { replayQuarantine } = await import('../../quality/quarantine-replay.ts');
+        await withQualityStore(cmd, async (store, storage) => {
+          const report = await replayQuarantine(store, storage, {
+            dataset,
+            actor: localActor().name,
+            ...(opts.from === undefined ? {} : { quarantineDataset: opts.from }),
+            ...(opts.version === undefined ? {} : { version: opts.version }),
+            ...(checks === undefined ? {} : { checks }),
+            ...(fix === undefined ? {} : { fix }),
+            ontoLatest: opts.ontoLatest ?? false,
+            dryRun: opts.dryRun ?? false,
+          });
+          if (opts.json) return printJson(report);
+          printReplay(report);
         });
       },
     );
