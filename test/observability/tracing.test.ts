@@ -91,5 +91,5 @@ describe('traces', () => {
     expect(log.length).toBeGreaterThan(2);
     for (const line of log)
       expect(line).toMatchObject({ trace_id: traceId, span_id: extract?.spanId });
-  });
+  }, 120_000);
 });
