@@ -19,10 +19,12 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it('delivers a signal to a subscriber', async () => {
+      let deliver: (signal: StoreSignal) => void = () => {};
       const received = new Promise<StoreSignal>((resolve) => {
-        void t.store.subscribe(resolve);
+        deliver = resolve;
       });
-      await new Promise((r) => setTimeout(r, 50));
+      // Subscribing resolves once the subscriber listens (LISTEN is set up on PostgreSQL).
+      await t.store.subscribe((signal) => deliver(signal));
       await t.store.notify({ kind: 'run_created', dagId: 'd' });
       expect(await received).toEqual({ kind: 'run_created', dagId: 'd' });
     });
