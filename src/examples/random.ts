@@ -92,3 +92,8 @@ export function rowRandom(seed: number, stream: string, index: number): Random {
     mix(mix(mix(mix(0x9e3779b9, seed >>> 0), streamCode(stream)), index >>> 0), high),
   );
 }
+
+/** Draws an id in 1..count, skewed towards low ids (a few very active customers). */
+export function skewedId(random: Random, count: number, power: number): number {
+  return 1 + Math.min(count - 1, Math.floor(count * random.next() ** power));
+}

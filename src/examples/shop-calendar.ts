@@ -85,4 +85,7 @@ export function drawTimeOfDay(random: Random): number {
 }
 
 const HOURS = Array.from({ length: 24 }, (_, h) => h);
-const HOUR_WEIGHTS = HOURS.map((h) => (h < 7 ? 0.2 : h < 12 ? 1 : h < 18 ? 1.3 : h < 23 ? 2 : 0.6));
+/** Relative load by UTC hour of day (night quiet, evenings busiest): orders and requests. */
+export const HOUR_WEIGHTS = HOURS.map((h) =>
+  h < 7 ? 0.2 : h < 12 ? 1 : h < 18 ? 1.3 : h < 23 ? 2 : 0.6,
+);

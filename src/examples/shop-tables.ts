@@ -5,11 +5,13 @@
  * always gives the same rows. Foreign keys hold by construction: orders, reviews and
  * events only name customers `1..customers` and articles `1..articles`.
  *
+ * The operational tables (request logs, service metrics) live in `shop-operations.ts`.
+ *
  * Vocabulary: the *scale* multiplies every row count (scale 1: 1,000 customers, about
  * 7,500 transactions; scale 1,000: about 7.5 million transactions).
  */
 
-import { type Random, rowRandom } from './random.ts';
+import { type Random, rowRandom, skewedId } from './random.ts';
 import { reviewText, toneOf } from './review-text.ts';
 import {
   dayDate,
@@ -23,6 +25,7 @@ import {
   PROMOTION_UPLIFT,
   SHOP_DAYS,
 } from './shop-calendar.ts';
+import { requestLogs, serviceMetrics } from './shop-operations.ts';
 import {
   ADJECTIVES,
   BRANDS,
@@ -92,11 +95,6 @@ export function shopSizes(scale: number): ShopSizes {
 const EXTRA_PHRASES = DESCRIPTION_PHRASES.slice(1);
 
 const money = (cents: number): string => (cents / 100).toFixed(2);
-
-/** Draws an id in 1..count, skewed towards low ids (a few very active customers). */
-function skewedId(random: Random, count: number, power: number): number {
-  return 1 + Math.min(count - 1, Math.floor(count * random.next() ** power));
-}
 
 /** An article's category index and price, drawn first from its row generator. */
 function articleBasics(
@@ -496,5 +494,7 @@ export function shopTables(options: ShopOptions): ShopTable[] {
     reviews(seed, sizes),
     webEvents(seed, sizes),
     dailySales(seed, options.scale),
+    requestLogs(seed, options.scale, sizes.customers),
+    serviceMetrics(seed, options.scale, sizes.customers),
   ];
 }

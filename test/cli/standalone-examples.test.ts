@@ -62,7 +62,7 @@ describe('updraft standalone with the example shop', () => {
       expect(reseed.stderr).toBe('');
       expect(reseed.code).toBe(0);
       expect(reseed.stdout).toContain('served');
-      expect(reseed.stdout).toMatch(/seeded \d+ rows in 7 tables/);
+      expect(reseed.stdout).toMatch(/seeded \d+ rows in 9 tables/);
 
       expect(await server.stop('SIGINT')).toBe(0);
       expect(fs.existsSync(socket)).toBe(false);

@@ -24,11 +24,11 @@ describe('updraft examples seed', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/into embedded PGlite source \(.*examples\/source\)/);
-    expect(result.stdout).toMatch(/^\[1\/7\] customers: 50 rows$/m);
+    expect(result.stdout).toMatch(/^\[1\/9\] customers: 50 rows$/m);
     expect(result.stdout).toMatch(
-      /^\[7\/7\] daily_sales: \d+ rows\nadding primary and foreign keys$/m,
+      /^\[9\/9\] service_metrics: \d+ rows\nadding primary and foreign keys$/m,
     );
-    expect(result.stdout).toMatch(/^seeded \d+ rows in 7 tables of schema shop/m);
+    expect(result.stdout).toMatch(/^seeded \d+ rows in 9 tables of schema shop/m);
     const db = await PGlite.create(path.join(ws.home, 'examples', 'source'));
     try {
       const { rows } = await db.query<{ n: number; seed: string }>(

@@ -103,8 +103,8 @@ describe.each(BACKENDS)('seeding the example shop into $name', ({ open }) => {
         where table_schema = 'shop' and constraint_type in ('PRIMARY KEY', 'FOREIGN KEY') group by 1 order by 1`,
     );
     expect(keys).toEqual([
-      { constraint_type: 'FOREIGN KEY', n: 7 },
-      { constraint_type: 'PRIMARY KEY', n: 7 },
+      { constraint_type: 'FOREIGN KEY', n: 8 },
+      { constraint_type: 'PRIMARY KEY', n: 9 },
     ]);
     // The keys are enforced: an order of a customer that does not exist is refused.
     await expect(

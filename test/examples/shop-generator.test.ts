@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SHOP_DAYS } from '../../src/examples/shop-calendar.ts';
 import { rowsToCsv } from '../../src/examples/shop-csv.ts';
+import { inErrorBurst, OPS_HOURS, SERVICES } from '../../src/examples/shop-operations.ts';
 import {
   assertScale,
   type ShopRow,
@@ -48,6 +49,8 @@ describe('example shop generator', () => {
       'reviews',
       'web_events',
       'daily_sales',
+      'request_logs',
+      'service_metrics',
     ]);
   });
 
@@ -211,5 +214,63 @@ describe('example shop generator', () => {
       expect(() => assertScale(bad)).toThrow(/scale must be a number from 0.01 to 5000/);
     }
     expect(() => shopTables({ seed: 1, scale: 0 })).toThrow(/scale must be/);
+  });
+
+  it('logs requests in time order over the last two days, busier in the evening, with error bursts and a few malformed rows', () => {
+    const rows = rowsOf('request_logs', 42, 2);
+    const at = (name: string) => column('request_logs', name);
+    const minuteOf = (r: ShopRow) =>
+      (Date.parse((r[at('occurred_at')] as string).replace(' ', 'T').replace('+00', 'Z')) -
+        Date.parse('2025-12-29T00:00:00Z')) /
+      60_000;
+    expect(rows.map((r) => r[0])).toEqual(rows.map((_, i) => i + 1));
+    const minutes = rows.map(minuteOf);
+    expect(
+      minutes.every((m, i) => m >= 0 && m < OPS_HOURS * 60 && m >= (minutes[i - 1] ?? 0)),
+    ).toBe(true);
+    const hourOf = (r: ShopRow) => Number((r[at('occurred_at')] as string).slice(11, 13));
+    const evening = rows.filter((r) => hourOf(r) >= 18 && hourOf(r) < 23).length / 5;
+    const night = rows.filter((r) => hourOf(r) < 5).length / 5;
+    expect(evening / night).toBeGreaterThan(5);
+
+    const status = rows.map((r) => r[at('status')] as number | null);
+    const latency = rows.map((r) => r[at('latency_ms')] as number);
+    const malformed = rows.filter((_, i) => status[i] === null || (latency[i] as number) < 0);
+    expect(malformed.length / rows.length).toBeGreaterThan(0.001);
+    expect(malformed.length / rows.length).toBeLessThan(0.01);
+    expect(status.some((s) => s === null)).toBe(true);
+    expect(latency.some((l) => l < 0)).toBe(true);
+
+    const serviceIndex = (r: ShopRow) => SERVICES.findIndex((s) => s.name === r[at('service')]);
+    const errorRate = (list: ShopRow[]) =>
+      list.filter((r) => (r[at('status')] as number) >= 500).length / list.length;
+    const inBurst = rows.filter((r) => inErrorBurst(42, Math.floor(minuteOf(r)), serviceIndex(r)));
+    const calm = rows.filter((r) => !inErrorBurst(42, Math.floor(minuteOf(r)), serviceIndex(r)));
+    expect(inBurst.length).toBeGreaterThan(50);
+    expect(errorRate(inBurst)).toBeGreaterThan(0.25);
+    expect(errorRate(calm)).toBeLessThan(0.03);
+    const anonymous = rows.filter((r) => r[at('customer_id')] === null).length / rows.length;
+    expect(anonymous).toBeGreaterThan(0.3);
+    expect(anonymous).toBeLessThan(0.5);
+  });
+
+  it('measures each service every minute, counting exactly its logged requests, with gaps', () => {
+    const logs = rowsOf('request_logs', 5, 0.5);
+    const metrics = rowsOf('service_metrics', 5, 0.5);
+    const logged = new Map<string, number>();
+    for (const r of logs) {
+      const key = `${(r[1] as string).slice(0, 16)}|${r[2]}`;
+      logged.set(key, (logged.get(key) ?? 0) + 1);
+    }
+    const at = (name: string) => column('service_metrics', name);
+    for (const m of metrics) {
+      const key = `${(m[at('measured_at')] as string).slice(0, 16)}|${m[at('service')]}`;
+      expect(m[at('requests')]).toBe(logged.get(key) ?? 0);
+      expect(Number(m[at('cpu_pct')])).toBeGreaterThanOrEqual(1);
+      expect(Number(m[at('cpu_pct')])).toBeLessThanOrEqual(100);
+    }
+    const slots = OPS_HOURS * 60 * SERVICES.length;
+    expect(metrics.length).toBeLessThan(slots * 0.99);
+    expect(metrics.length).toBeGreaterThan(slots * 0.9);
   });
 });
