@@ -10,8 +10,9 @@
  *   declares (`connections`) or its config names (`connection`).
  * - `commitEffects`, in the transaction recording the success: publishes each staged
  *   version (version number, manifest, registry row, `latest` alias, lineage, watermark),
- *   moves the aliases `promote` tasks asked for (`pipeline-promotion.ts`), and only
- *   then renames each staging folder into place. A rolled-back transaction can
+ *   moves the aliases `promote` tasks asked for (`pipeline-promotion.ts`), applies the
+ *   retention `maintain` tasks asked for (`pipeline-maintenance.ts`), and only then
+ *   renames each staging folder into place. A rolled-back transaction can
  *   leave a renamed folder without a row: the next version with that number replaces
  *   it, and vacuum removes it; readers only ever find versions through the registry.
  */
@@ -30,12 +31,16 @@ import {
 import {
   ALIAS_PROMOTION_EFFECT,
   type AliasPromotion,
+  DATASET_RETENTION_EFFECT,
   DATASET_VERSION_EFFECT,
   parseAliasPromotion,
+  parseRetentionRequest,
   parseStagedVersion,
+  type RetentionRequest,
   type StagedVersion,
 } from './effects.ts';
 import { parseRef } from './names.ts';
+import { commitRetention } from './pipeline-maintenance.ts';
 import { commitPromotion } from './pipeline-promotion.ts';
 import { registerVersion } from './publish-version.ts';
 import { LATEST, resolveRef } from './registry.ts';
@@ -253,9 +258,14 @@ async function commit(
   const renames: { staging: string; target: string }[] = [];
   const updated: string[] = [];
   const promotions: AliasPromotion[] = [];
+  const retentions: RetentionRequest[] = [];
   for (const effect of effects) {
     if (effect.kind === ALIAS_PROMOTION_EFFECT) {
       promotions.push(parseAliasPromotion(effect.data));
+      continue;
+    }
+    if (effect.kind === DATASET_RETENTION_EFFECT) {
+      retentions.push(parseRetentionRequest(effect.data));
       continue;
     }
     if (effect.kind !== DATASET_VERSION_EFFECT) {
@@ -268,6 +278,8 @@ async function commit(
     if (!updated.includes(staged.dataset)) updated.push(staged.dataset);
   }
   for (const promotion of promotions) await commitPromotion(db, target, promotion, now);
+  // After the promotions: a version promoted by this attempt is aliased, hence kept.
+  for (const retention of retentions) await commitRetention(db, storage, retention, now);
   // Files last: everything above can still roll back.
   for (const rename of renames) await storage.publish(rename.staging, rename.target);
   return { updatedDatasets: updated };

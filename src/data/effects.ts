@@ -7,7 +7,9 @@
  *
  * - `dataset_version`: a staged version to publish (`StagedVersion`);
  * - `alias_promotion`: an alias to move to a version (`AliasPromotion`), under the
- *   alias's promotion policy, by the `promote` operator.
+ *   alias's promotion policy, by the `promote` operator;
+ * - `dataset_retention`: retention to apply to a dataset's versions (`RetentionRequest`),
+ *   by the `maintain` operator.
  */
 import type { Json } from '../core/dag-spec.ts';
 import { UpdraftError } from '../core/errors.ts';
@@ -17,6 +19,7 @@ import { assertAliasName, assertDatasetName } from './names.ts';
 
 export const DATASET_VERSION_EFFECT = 'dataset_version';
 export const ALIAS_PROMOTION_EFFECT = 'alias_promotion';
+export const DATASET_RETENTION_EFFECT = 'dataset_retention';
 
 /** A version written into a staging folder, waiting to be published. */
 export interface StagedVersion {
@@ -89,4 +92,40 @@ export function parseAliasPromotion(data: Json): AliasPromotion {
   assertDatasetName(value.dataset);
   assertAliasName(value.alias);
   return value as AliasPromotion;
+}
+
+/**
+ * Retention asked for by a task: retire the versions of `dataset` beyond the last
+ * `keepLast` (and older than `keepDays`), and remove the files of versions retired at
+ * least `removeAfterMinutes` ago (see `pipeline-maintenance.ts`).
+ */
+export interface RetentionRequest {
+  dataset: string;
+  keepLast: number;
+  keepDays: number | null;
+  removeAfterMinutes: number;
+}
+
+/** The `dataset_retention` effect. */
+export function retentionEffect(request: RetentionRequest): AttemptEffect {
+  return { kind: DATASET_RETENTION_EFFECT, data: request as unknown as Json };
+}
+
+/** Reads a `dataset_retention` effect back, checking the name and the numbers. */
+export function parseRetentionRequest(data: Json): RetentionRequest {
+  const value = data as unknown as Partial<RetentionRequest> | null;
+  const nonNegative = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof value.dataset !== 'string' ||
+    !Number.isSafeInteger(value.keepLast) ||
+    (value.keepLast ?? 0) < 1 ||
+    !(value.keepDays === null || nonNegative(value.keepDays)) ||
+    !nonNegative(value.removeAfterMinutes)
+  ) {
+    throw new UpdraftError('effect_invalid', 'a dataset_retention effect is malformed');
+  }
+  assertDatasetName(value.dataset);
+  return value as RetentionRequest;
 }

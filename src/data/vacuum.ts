@@ -64,46 +64,113 @@ export async function vacuum(
     bytesFreed: 0,
     dryRun,
   };
-  const doomedPaths: string[] = [];
+  let doomedPaths: string[] = [];
   await store.transaction(async (tx) => {
-    const data = dataDb(tx);
-    let query = data
-      .selectFrom('dataset_versions')
-      .select(['dataset', 'version', 'path', 'bytes', 'created_at'])
-      .where('deleted_at', 'is', null);
-    if (options.dataset !== undefined) query = query.where('dataset', '=', options.dataset);
-    const versions = await query.orderBy('dataset').orderBy('version', 'desc').execute();
-    const aliased = await aliasedVersions(tx);
-    const pinned = await pinnedByUnfinishedRuns(tx);
-    const rank = new Map<string, number>();
-    for (const v of versions) {
-      const position = (rank.get(v.dataset) ?? 0) + 1;
-      rank.set(v.dataset, position);
-      const key = `${v.dataset}@${v.version}`;
-      if (position <= keepLast) continue;
-      if (keepAfter !== null && new Date(v.created_at) >= keepAfter) continue;
-      const why = aliased.get(key) ?? (pinned.has(key) ? 'pinned by an unfinished run' : null);
-      if (why !== null) {
-        report.protectedVersions.push({ dataset: v.dataset, version: v.version, why });
-        continue;
-      }
-      report.removedVersions.push({ dataset: v.dataset, version: v.version, bytes: v.bytes });
-      report.bytesFreed += v.bytes;
-      doomedPaths.push(v.path);
-      if (!dryRun) {
-        await data
-          .updateTable('dataset_versions')
-          .set({ deleted_at: now })
-          .where('dataset', '=', v.dataset)
-          .where('version', '=', v.version)
-          .execute();
-      }
-    }
+    doomedPaths = await retireVersions(
+      tx,
+      {
+        keepLast,
+        keepAfter,
+        dryRun,
+        ...(options.dataset === undefined ? {} : { dataset: options.dataset }),
+      },
+      now,
+      report,
+    );
   });
   if (!dryRun) for (const rel of doomedPaths) await storage.remove(rel);
   await removeOrphans(store.db, storage, options, now, report);
   await removeStaging(store.db, storage, options, now, report);
   return report;
+}
+
+/** What `retireVersions` keeps: the rules of the module doc. */
+export interface RetirementRules {
+  keepLast: number;
+  /** Versions created at or after this are kept (null: no age rule). */
+  keepAfter: Date | null;
+  /** Only this dataset (default all). */
+  dataset?: string;
+  /** Decide and report, but mark nothing. */
+  dryRun: boolean;
+}
+
+/**
+ * Marks the versions the rules do not keep as deleted (`deleted_at = now`), inside the
+ * caller's transaction, reporting them and the versions kept only because an alias or
+ * an unfinished run needs them. Returns the folders of the retired versions; removing
+ * them is the caller's business, once the marks are committed.
+ */
+export async function retireVersions(
+  db: Db,
+  rules: RetirementRules,
+  now: Date,
+  report: Pick<VacuumReport, 'removedVersions' | 'protectedVersions' | 'bytesFreed'>,
+): Promise<string[]> {
+  const data = dataDb(db);
+  let query = data
+    .selectFrom('dataset_versions')
+    .select(['dataset', 'version', 'path', 'bytes', 'created_at'])
+    .where('deleted_at', 'is', null);
+  if (rules.dataset !== undefined) query = query.where('dataset', '=', rules.dataset);
+  const versions = await query.orderBy('dataset').orderBy('version', 'desc').execute();
+  const aliased = await aliasedVersions(db);
+  const pinned = await pinnedByUnfinishedRuns(db);
+  const rank = new Map<string, number>();
+  const doomedPaths: string[] = [];
+  for (const v of versions) {
+    const position = (rank.get(v.dataset) ?? 0) + 1;
+    rank.set(v.dataset, position);
+    const key = `${v.dataset}@${v.version}`;
+    if (position <= rules.keepLast) continue;
+    if (rules.keepAfter !== null && new Date(v.created_at) >= rules.keepAfter) continue;
+    const why = aliased.get(key) ?? (pinned.has(key) ? 'pinned by an unfinished run' : null);
+    if (why !== null) {
+      report.protectedVersions.push({ dataset: v.dataset, version: v.version, why });
+      continue;
+    }
+    report.removedVersions.push({ dataset: v.dataset, version: v.version, bytes: v.bytes });
+    report.bytesFreed += v.bytes;
+    doomedPaths.push(v.path);
+    if (!rules.dryRun) {
+      await data
+        .updateTable('dataset_versions')
+        .set({ deleted_at: now })
+        .where('dataset', '=', v.dataset)
+        .where('version', '=', v.version)
+        .execute();
+    }
+  }
+  return doomedPaths;
+}
+
+/**
+ * Removes the folders of `dataset`'s versions that were retired (marked deleted) at or
+ * before `retiredBefore`, in an earlier, committed transaction, unless an unfinished run
+ * has pinned them meanwhile. Returns the folders removed (already absent ones are not).
+ */
+export async function removeRetiredFolders(
+  db: Db,
+  storage: DatasetStorage,
+  dataset: string,
+  retiredBefore: Date,
+): Promise<string[]> {
+  const retired = await dataDb(db)
+    .selectFrom('dataset_versions')
+    .select(['version', 'path'])
+    .where('dataset', '=', dataset)
+    .where('deleted_at', 'is not', null)
+    .where('deleted_at', '<=', retiredBefore)
+    .execute();
+  const pinned = await pinnedByUnfinishedRuns(db);
+  const removed: string[] = [];
+  for (const row of retired) {
+    if (pinned.has(`${dataset}@${row.version}`)) continue;
+    if ((await stat(storage.resolve(row.path)).catch(() => null)) === null) continue;
+    await storage.remove(row.path);
+    removed.push(row.path);
+  }
+  return removed;
 }
 
 /** `dataset@version` → "alias 'prod'" for every aliased version. */

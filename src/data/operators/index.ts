@@ -8,6 +8,7 @@ import { duckdbOperator } from './duckdb-operator.ts';
 import { extractOperator, snapshotOperator } from './extract-operator.ts';
 import { httpOperator } from './http-operator.ts';
 import { loadOperator } from './load-operator.ts';
+import { maintainOperator } from './maintain-operator.ts';
 import { promoteOperator } from './promote-operator.ts';
 import { sqlOperator } from './sql-operator.ts';
 
@@ -19,4 +20,5 @@ export const dataOperators = [
   loadOperator,
   httpOperator,
   promoteOperator,
+  maintainOperator,
 ] as Operator[];
