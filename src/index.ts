@@ -8,6 +8,7 @@
  */
 export { dag, isDag } from './authoring/dag.ts';
 export type {
+  BranchOptions,
   Dag,
   DagBuilder,
   DagOptions,
@@ -24,7 +25,7 @@ export type {
   TaskScope,
   Upstream,
 } from './authoring/types.ts';
-export type { DagSpec, Json, JsonSchema, MapOver, TaskSpec } from './core/dag-spec.ts';
+export type { BranchSpec, DagSpec, Json, JsonSchema, MapOver, TaskSpec } from './core/dag-spec.ts';
 export type { Duration } from './core/duration.ts';
 export type { SpecIssue } from './core/errors.ts';
 export { SkipTask, TaskFailure } from './core/errors.ts';

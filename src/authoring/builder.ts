@@ -6,7 +6,7 @@
  * group needs all of the group's tasks).
  */
 import path from 'node:path';
-import type { Json, MapOver } from '../core/dag-spec.ts';
+import type { BranchSpec, Json, MapOver } from '../core/dag-spec.ts';
 import type { SpecIssue } from '../core/errors.ts';
 import type { LoadInput } from '../core/load-inputs.ts';
 import { DEFAULT_MAP_MAX_ITEMS } from '../core/mapping.ts';
@@ -23,6 +23,7 @@ import { type CallSite, callSiteLocation, captureCallSite } from './call-site.ts
 import { plainJson } from './json-values.ts';
 import { TASK_DEFAULTS_FIELDS, TASK_OPTIONS_FIELDS } from './task-settings.ts';
 import type {
+  BranchOptions,
   DagBuilder,
   DependencyNode,
   GroupOptions,
@@ -53,6 +54,7 @@ export interface TaskDraft {
   outlets: string[];
   connections: string[];
   mapOver: MapOver | null;
+  branch: BranchSpec | null;
   fn: TaskFunction | undefined;
   site: CallSite;
 }
@@ -452,7 +454,7 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
         site,
       ),
     );
-    const { upstream, doc, inlets, outlets, connections, mapOver, ...settings } =
+    const { upstream, doc, inlets, outlets, connections, mapOver, branch, ...settings } =
       definedOnly(options);
     const json = plainJson(config, 'config', (path, message) =>
       this.draft.report({ taskId, field: `tasks.${taskId}.${path}`, message }, site),
@@ -468,6 +470,7 @@ abstract class ScopeImpl extends DraftNode implements TaskScope {
       outlets: [...(outlets ?? [])],
       connections: [...(connections ?? [])],
       mapOver: mapOver === undefined ? null : mapOverSpec(mapOver),
+      branch: branchSpec(branch),
       fn: undefined,
       site,
     });
@@ -499,6 +502,17 @@ function mapOverSpec(options: MapOverOptions): MapOver {
     path: path ?? null,
     maxItems: maxItems ?? DEFAULT_MAP_MAX_ITEMS,
   };
+}
+
+/**
+ * The spec form of a task's `branch` option: `true` or `{ path? }` make a branch, `false`
+ * or nothing does not; any other value is kept for the validator to report.
+ */
+function branchSpec(option: boolean | BranchOptions | undefined): BranchSpec | null {
+  if (option === undefined || option === false) return null;
+  if (option === true) return { path: null };
+  if (option === null || typeof option !== 'object') return option as unknown as BranchSpec;
+  return { path: option.path ?? null };
 }
 
 export class TaskGroupImpl extends ScopeImpl implements TaskGroup {

@@ -61,6 +61,7 @@ export function finishDag(draft: DagDraft, options: DagOptions): DagSpec {
       outlets: task.outlets,
       connections: task.connections,
       mapOver: task.mapOver,
+      branch: task.branch,
     });
   }
   const weights = effectivePriorityWeights(weighted);

@@ -131,4 +131,5 @@ export const TASK_OPTIONS_FIELDS: Readonly<Record<keyof TaskOptions, true>> = {
   outlets: true,
   connections: true,
   mapOver: true,
+  branch: true,
 };

@@ -90,13 +90,26 @@ export interface TaskOptions extends TaskDefaults {
    * at `path` in it); the upstream task becomes an upstream of this one. Default: unmapped.
    */
   mapOver?: MapOverOptions;
+  /**
+   * Make this a branch task (`src/core/branching.ts`): its result — or, with `{ path }`,
+   * the value at that path in it — is the id, or list of ids, of the direct downstream
+   * tasks to run; the others are skipped (an empty list skips them all). Default: not a
+   * branch.
+   */
+  branch?: boolean | BranchOptions;
+}
+
+/** Options of a branch task. */
+export interface BranchOptions {
+  /** Path of the choice inside the result (`'row.follow'`, `'0.follow'`). Default: the result. */
+  path?: string;
 }
 
 /** Options of run-time mapping (see `MapOver` in `DagSpec`). */
 export interface MapOverOptions {
   /** The task whose result is mapped over (a task or its full id). */
   upstream: TaskRef | string;
-  /** Dotted path of the array inside the result (`'rows'`). Default: the result itself. */
+  /** Path of the array inside the result (`'rows'`, `'0.ids'`). Default: the result itself. */
   path?: string;
   /** Most instances to expand to. Default 1024; at most 10 000. */
   maxItems?: number;

@@ -77,6 +77,12 @@ export interface TaskSpec {
   connections: string[];
   /** Run-time mapping: one task instance per item of an upstream result; null when unmapped. */
   mapOver: MapOver | null;
+  /**
+   * Set on a branch task (`src/core/branching.ts`): its result names the direct downstream
+   * tasks to follow; the others are skipped. Null for other tasks. Specs stored before
+   * this field existed lack it: read it as `branch ?? null`.
+   */
+  branch: BranchSpec | null;
   /** Who hears about this task's success, failure, retries and deadline misses. */
   notify: NotifySpec;
   /** When the task should be done by; a miss alerts but stops nothing. Null: none. */
@@ -113,10 +119,19 @@ export interface DeadlineSpec {
 export interface MapOver {
   /** Task id of a direct upstream task whose result is mapped over. */
   upstream: string;
-  /** Dotted path inside the result (`rows`, `data.items`); null maps the result itself. */
+  /** Path inside the result (`rows`, `data.items`, `0.ids`); null maps the result itself. */
   path: string | null;
   /** Most instances the task may expand to (default 1024, at most 10 000). */
   maxItems: number;
+}
+
+/** How a branch task's result names the downstream tasks to follow. */
+export interface BranchSpec {
+  /**
+   * Path of the choice inside the result (`row.follow`, `0.follow`: see
+   * `src/core/result-path.ts`); null: the result itself is the choice.
+   */
+  path: string | null;
 }
 
 export interface TaskGroupSpec {

@@ -4,14 +4,12 @@
  * expands a mapped task.
  */
 import type { Json, MapOver } from './dag-spec.ts';
+import { valueAtPath } from './result-path.ts';
 
 /** Default `maxItems` of a mapped task. */
 export const DEFAULT_MAP_MAX_ITEMS = 1024;
 /** Largest `maxItems` a task may set. */
 export const MAX_MAP_ITEMS = 10_000;
-
-/** A dotted path of object keys: `rows`, `data.items`. */
-export const MAP_PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
 
 /** The items a mapped task expands to, or why it cannot expand. */
 export type MapItems = { ok: true; items: Json[] } | { ok: false; message: string };
@@ -22,16 +20,7 @@ export type MapItems = { ok: true; items: Json[] } | { ok: false; message: strin
  */
 export function mapItems(mapOver: MapOver, result: Json | undefined): MapItems {
   const where = `the result of '${mapOver.upstream}'${mapOver.path === null ? '' : ` at '${mapOver.path}'`}`;
-  let value: Json | undefined = result;
-  for (const key of mapOver.path === null ? [] : mapOver.path.split('.')) {
-    value =
-      value !== null &&
-      typeof value === 'object' &&
-      !Array.isArray(value) &&
-      Object.hasOwn(value, key)
-        ? value[key]
-        : undefined;
-  }
+  const value = valueAtPath(result, mapOver.path);
   if (!Array.isArray(value)) {
     const got = value === undefined ? 'nothing' : value === null ? 'null' : `a ${typeof value}`;
     return { ok: false, message: `cannot map over ${where}: expected an array, got ${got}` };

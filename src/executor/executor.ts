@@ -64,6 +64,8 @@ export interface AttemptContext {
   upstreamResults: { [taskId: string]: Json };
   /** For an instance of a mapped task: its item (see `MapOver`). */
   mapItem?: Json;
+  /** For a branch task: the ids of its direct downstream tasks, which it chooses from. */
+  branchDownstream?: string[];
   /** What `AttemptHooks.prepareAttempt` resolved for the task: pinned input datasets. */
   inputs?: { [name: string]: Json };
   /** Stored connections the task may use, by name (URLs with secrets; never log them). */

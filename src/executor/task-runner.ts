@@ -8,6 +8,8 @@
  * How an attempt ends:
  * - the operator returns → `success` with the result, provided it is JSON and fits in
  *   `resultLimitBytes`; otherwise `failed` / `result_too_large` or `error_no_retry`;
+ * - a branch task's result is not a valid choice of its downstream tasks
+ *   (`src/core/branching.ts`) → `error_no_retry`;
  * - it throws `SkipTask` → `skipped`; `TaskFailure` with `retry: false` →
  *   `error_no_retry`; anything else → `error` (message and stack);
  * - unknown operator, bad template, invalid config → `error_no_retry` (a retry would
@@ -17,6 +19,7 @@
  *   worker, is expected to exit so nothing of it survives).
  */
 import { hostname } from 'node:os';
+import { branchChoice } from '../core/branching.ts';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Json } from '../core/dag-spec.ts';
@@ -221,7 +224,33 @@ async function runOperator(
   }
   if (!end.ok) return errorOutcome(end.error);
   const outcome = resultOutcome(end.value, options.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES);
-  return outcome.outcome === 'success' && effects.length > 0 ? { ...outcome, effects } : outcome;
+  if (outcome.outcome !== 'success') return outcome;
+  const chosen = checkBranch(request, outcome.result, log);
+  if (chosen !== null) return chosen;
+  return effects.length > 0 ? { ...outcome, effects } : outcome;
+}
+
+/**
+ * For a branch task: logs the downstream tasks its result chose, or fails the attempt
+ * (without retry) when the result is not a valid choice. Null when the attempt stands.
+ */
+function checkBranch(
+  request: AttemptRequest,
+  result: Json | undefined,
+  log: AttemptLog,
+): AttemptOutcome | null {
+  // Specs stored before `branch` existed lack it.
+  const branch = request.task.branch ?? null;
+  if (branch === null) return null;
+  const downstream = request.context.branchDownstream ?? [];
+  const choice = branchChoice(request.key.taskId, branch, result, downstream);
+  if (!choice.ok) return failed('error_no_retry', { message: choice.message, name: 'TaskFailure' });
+  const skipped = downstream.filter((id) => !choice.follow.includes(id));
+  log.info(
+    `branch: follows ${choice.follow.join(', ') || 'no task'}; skips ${skipped.join(', ') || 'no task'}`,
+    { follow: choice.follow, skip: skipped },
+  );
+  return null;
 }
 
 /**

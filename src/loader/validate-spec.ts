@@ -9,8 +9,9 @@ import { connectionNameProblem } from '../core/connection-name.ts';
 import type { DagSpec, TaskSpec } from '../core/dag-spec.ts';
 import { datasetNameProblem, parseDatasetRef } from '../core/dataset-ref.ts';
 import type { SpecIssue } from '../core/errors.ts';
-import { MAP_PATH, MAX_MAP_ITEMS } from '../core/mapping.ts';
+import { MAX_MAP_ITEMS } from '../core/mapping.ts';
 import { checkParamsSchema } from '../core/params.ts';
+import { RESULT_PATH } from '../core/result-path.ts';
 import { TRIGGER_RULES } from '../core/trigger-rules.ts';
 import { parseOperatorConfig } from '../operators/registry.ts';
 import { validateTimeZone } from '../schedule/cron-ticks.ts';
@@ -443,19 +444,54 @@ function checkMapOver(task: TaskSpec, list: IssueList): void {
         'map over the result of a task this task depends on directly',
     );
   }
-  if (mapOver.path !== null && (typeof mapOver.path !== 'string' || !MAP_PATH.test(mapOver.path))) {
-    list.task(
-      task,
-      'mapOver.path',
-      `'${String(mapOver.path)}' is not a dotted path of keys`,
-      "write e.g. 'rows' or 'data.items'",
-    );
-  }
+  checkResultPath(task, 'mapOver.path', mapOver.path, list);
   if (!isInteger(mapOver.maxItems, 1) || mapOver.maxItems > MAX_MAP_ITEMS) {
     list.task(
       task,
       'mapOver.maxItems',
       `must be an integer from 1 to ${MAX_MAP_ITEMS}, got ${String(mapOver.maxItems)}`,
+    );
+  }
+}
+
+/** Checks a path into a task result (`mapOver.path`, `branch.path`). */
+function checkResultPath(task: TaskSpec, field: string, path: unknown, list: IssueList): void {
+  if (path === null || (typeof path === 'string' && RESULT_PATH.test(path))) return;
+  list.task(
+    task,
+    field,
+    `'${String(path)}' is not a dotted path of keys and list positions`,
+    "write e.g. 'rows', 'data.items' or '0.follow'",
+  );
+}
+
+/**
+ * Checks `branch`: a branch task needs direct downstream tasks to choose from, and is
+ * not mapped (its instances could choose differently for the same downstream tasks).
+ */
+function checkBranch(task: TaskSpec, downstream: readonly string[], list: IssueList): void {
+  // Specs stored before `branch` existed lack it.
+  const branch = task.branch ?? null;
+  if (branch === null) return;
+  if (typeof branch !== 'object' || Array.isArray(branch)) {
+    list.task(task, 'branch', 'must be { path } or null');
+    return;
+  }
+  checkResultPath(task, 'branch.path', branch.path, list);
+  if (downstream.length === 0) {
+    list.task(
+      task,
+      'branch',
+      `branch task '${task.taskId}' has no downstream tasks to choose from`,
+      'make the tasks it chooses between list it in their upstream, or drop branch',
+    );
+  }
+  if (task.mapOver !== null) {
+    list.task(
+      task,
+      'branch',
+      `branch task '${task.taskId}' is mapped: a mapped task cannot be a branch`,
+      'choose in an unmapped task after the mapped one, which sees their results as a list, or drop branch',
     );
   }
 }
@@ -479,6 +515,12 @@ function checkDependencies(spec: DagSpec, list: IssueList): void {
     }
     checkMapOver(task, list);
   }
+  const downstream = new Map<string, string[]>();
+  for (const task of spec.tasks) {
+    if (!Array.isArray(task.upstream)) continue;
+    for (const u of task.upstream) downstream.set(u, [...(downstream.get(u) ?? []), task.taskId]);
+  }
+  for (const task of spec.tasks) checkBranch(task, downstream.get(task.taskId) ?? [], list);
   for (const cycle of findCycles(spec.tasks.filter((task) => Array.isArray(task.upstream)))) {
     const first = cycle[0] ?? '';
     list.add({

@@ -148,7 +148,10 @@ export interface Operations {
     taskId: string,
     mapIndex?: number,
   ): Promise<TaskInstanceDetail>;
-  /** Clears task instances (and optionally everything downstream) so they run again. */
+  /**
+   * Clears task instances (and optionally everything downstream) so they run again; a
+   * cleared branch task also clears the tasks it skipped, so it chooses again.
+   */
   clearTasks(
     dagId: string,
     runId: string,

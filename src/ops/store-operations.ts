@@ -242,12 +242,12 @@ export class StoreOperations implements Operations {
       const f = new Set(failed.map((r) => r.task_id));
       ids = new Set([...ids].filter((id) => f.has(id)));
     }
-    const cleared = [...ids];
-    await this.store.transaction((tx) =>
-      clearTaskInstances(tx, run.id, cleared, current, this.now()),
+    const asked = [...ids];
+    const belowBranches = await this.store.transaction((tx) =>
+      clearTaskInstances(tx, run.id, asked, current, this.now()),
     );
     await this.store.notify({ kind: 'run_changed', dagId, runId });
-    return { cleared };
+    return { cleared: [...asked, ...belowBranches] };
   }
 
   async markTask(

@@ -579,6 +579,8 @@ export class Scheduler {
         });
       }
       if (o.state && isFinishedTaskState(o.state)) touch(o.ref.runPk, o.ref.taskId);
+      // Tasks a branch skipped are finished too: their downstream is decided next.
+      for (const taskId of o.skipped) touch(o.ref.runPk, taskId);
       // A new retry may be due earlier than the known one: re-read the next retry time.
       if (o.state === 'up_for_retry') this.nextRetryAt = null;
     }

@@ -10,6 +10,7 @@
  * a whole batch of executor events with a handful of statements).
  */
 import { sql, type Transaction } from 'kysely';
+import { branchChoice } from '../core/branching.ts';
 import type { DagSpec, Json, TaskSpec } from '../core/dag-spec.ts';
 import { mapItems } from '../core/mapping.ts';
 import { retryDelayMs } from '../core/retry.ts';
@@ -665,6 +666,10 @@ export async function enqueueScheduled(
       const items = mapItems(task.mapOver, upstream[task.mapOver.upstream]);
       request.context.mapItem = (items.ok ? items.items[c.map_index] : undefined) ?? null;
     }
+    // Specs stored before `branch` existed lack it.
+    if ((task.branch ?? null) !== null) {
+      request.context.branchDownstream = taskGraph(version.spec).children.get(task.taskId) ?? [];
+    }
     const ref = { runPk: c.run_pk, taskId: c.task_id, mapIndex: c.map_index };
     attempts.push({ ref, request, ...(await prepare(tx, setup.hooks, ref, request)) });
   }
@@ -814,6 +819,8 @@ export interface FinishOutcome {
   key: AttemptKey;
   /** The task instance's new state, or null when the report was stale and ignored. */
   state: TaskState | null;
+  /** A branch task that succeeded: the direct downstream tasks it skipped. */
+  skipped: string[];
 }
 
 /**
@@ -858,6 +865,7 @@ export async function recordFinished(
         : null;
     return {
       ref,
+      attempt,
       event,
       started,
       tryNumber,
@@ -912,11 +920,47 @@ export async function recordFinished(
     )
     select run_pk, task_id, map_index from ti`.execute(tx);
   const live = new Set(applied.rows.map((r) => `${r.run_pk}/${r.task_id}/${r.map_index}`));
-  return planned.map((p) => ({
-    ref: p.ref,
-    key: p.event.key,
-    state: live.has(`${p.ref.runPk}/${p.ref.taskId}/${p.ref.mapIndex}`) ? p.state : null,
-  }));
+  const outcomes: FinishOutcome[] = [];
+  for (const p of planned) {
+    const state = live.has(`${p.ref.runPk}/${p.ref.taskId}/${p.ref.mapIndex}`) ? p.state : null;
+    const skipped =
+      state === 'success' ? await skipUnchosen(tx, p.ref.runPk, p.event, p.attempt, now) : [];
+    outcomes.push({ ref: p.ref, key: p.event.key, state, skipped });
+  }
+  return outcomes;
+}
+
+/**
+ * The choice of a branch task that succeeded: its direct downstream tasks it did not
+ * choose, still waiting (`none`), become `skipped` (a mapped one's placeholder too).
+ * Returns the tasks skipped; nothing for a task that is not a branch. The worker has
+ * checked the choice (`task-runner.ts`); a result that is not one skips every
+ * downstream task rather than run one the task did not choose.
+ */
+async function skipUnchosen(
+  tx: Tx,
+  runPk: number,
+  event: Extract<ExecutorEvent, { type: 'finished' }>,
+  attempt: EnqueuedAttempt,
+  now: Date,
+): Promise<string[]> {
+  const { task, context } = attempt.request;
+  // Specs stored before `branch` existed lack it.
+  const branch = task.branch ?? null;
+  if (branch === null) return [];
+  const downstream = context.branchDownstream ?? [];
+  const choice = branchChoice(task.taskId, branch, event.result, downstream);
+  const skip = downstream.filter((id) => !choice.ok || !choice.follow.includes(id));
+  if (!skip.length) return [];
+  const rows = await tx
+    .updateTable('task_instances')
+    .set({ state: 'skipped', ended_at: now, updated_at: now })
+    .where('run_pk', '=', runPk)
+    .where('task_id', 'in', skip)
+    .where('state', '=', 'none')
+    .returning('task_id')
+    .execute();
+  return [...new Set(rows.map((r) => r.task_id))];
 }
 
 /** `up_for_retry → scheduled` once the retry delay has passed. Returns the runs touched. */
@@ -1041,6 +1085,10 @@ export async function finishRun(
  * DAG's current version (tasks new in it get task instances), so a fixed pipeline can be
  * re-run. In-flight attempts are closed as cancelled; the scheduler kills their
  * processes when the run's change signal reaches it.
+ *
+ * A cleared branch task chooses again: the tasks below it that are `skipped` (its
+ * direct downstream, and theirs in turn while skipped) are cleared with it. Returns
+ * those tasks, beyond the ones asked for.
  */
 export async function clearTaskInstances(
   tx: Tx,
@@ -1048,13 +1096,14 @@ export async function clearTaskInstances(
   taskIds: readonly string[],
   current: DagVersion,
   now: Date,
-): Promise<void> {
+): Promise<string[]> {
   const run = await tx
     .selectFrom('dag_runs')
     .select(['dag_id', 'run_id', 'state'])
     .where('id', '=', runPk)
     .executeTakeFirstOrThrow();
-  const ids = [...taskIds];
+  const belowBranches = await skippedBelowBranches(tx, runPk, taskIds, current.spec);
+  const ids = [...taskIds, ...belowBranches];
   const keys = await inFlight(tx, { runPk, taskIds: ids });
   await cancelAttempts(tx, runPk, keys, 'cleared', now);
   if (ids.length) {
@@ -1110,6 +1159,42 @@ export async function clearTaskInstances(
     })
     .where('id', '=', runPk)
     .execute();
+  return belowBranches;
+}
+
+/**
+ * The tasks a branch among `taskIds` skipped in the run, followed down while they are
+ * `skipped` (their downstream was skipped in turn), not counting `taskIds` themselves.
+ */
+async function skippedBelowBranches(
+  tx: Tx,
+  runPk: number,
+  taskIds: readonly string[],
+  spec: DagSpec,
+): Promise<string[]> {
+  const graph = taskGraph(spec);
+  // Specs stored before `branch` existed lack it.
+  const branches = taskIds.filter((id) => (graph.tasks.get(id)?.branch ?? null) !== null);
+  if (!branches.length) return [];
+  const rows = await tx
+    .selectFrom('task_instances')
+    .select('task_id')
+    .distinct()
+    .where('run_pk', '=', runPk)
+    .where('state', '=', 'skipped')
+    .execute();
+  const skipped = new Set(rows.map((r) => r.task_id));
+  const asked = new Set(taskIds);
+  const found = new Set<string>();
+  const stack = [...branches];
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    for (const child of graph.children.get(id) ?? []) {
+      if (!skipped.has(child) || found.has(child)) continue;
+      found.add(child);
+      stack.push(child);
+    }
+  }
+  return [...found].filter((id) => !asked.has(id));
 }
 
 /**

@@ -6,7 +6,8 @@
  *    compile it (YAML, `findYamlDag`);
  * 2. resolve the params against the DAG's schema (defaults applied);
  * 3. walk the tasks in topological order; each task's trigger rule, given its upstream
- *    states, says whether it runs, is skipped or is `upstream_failed`;
+ *    states, says whether it runs, is skipped or is `upstream_failed`; a branch task that
+ *    succeeded skips the direct downstream tasks it did not choose, as the scheduler does;
  * 4. run each task with the task runner (`runAttempt`), as a worker would, logging to a
  *    scratch folder (and to `onLog`), retrying right away (retry delays are not waited
  *    for), and passing results to the downstream tasks.
@@ -17,6 +18,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Dag } from '../authoring/types.ts';
+import { branchChoice } from '../core/branching.ts';
 import type { DagSpec, Json, MapOver, TaskSpec } from '../core/dag-spec.ts';
 import { NotFoundError, SpecError } from '../core/errors.ts';
 import { mapItems } from '../core/mapping.ts';
@@ -107,6 +109,11 @@ export async function testDag(options: DagTestOptions): Promise<DagTestResult> {
   const states = new Map<string, TaskState>();
   const results = new Map<string, Json>();
   const tasks: TaskTestResult[] = [];
+  const downstream = new Map<string, string[]>();
+  for (const t of spec.tasks)
+    for (const u of t.upstream) downstream.set(u, [...(downstream.get(u) ?? []), t.taskId]);
+  /** Tasks a branch task did not choose. */
+  const unchosen = new Set<string>();
   for (const task of topologicalOrder(spec.tasks)) {
     const decision = evaluateTriggerRule(
       task.triggerRule,
@@ -115,7 +122,7 @@ export async function testDag(options: DagTestOptions): Promise<DagTestResult> {
     let outcomes: TaskTestResult[];
     if (signal.aborted || decision === 'upstream_failed' || decision === 'wait') {
       outcomes = [notRun(task.taskId, 'upstream_failed')];
-    } else if (decision === 'skip') {
+    } else if (decision === 'skip' || unchosen.has(task.taskId)) {
       outcomes = [notRun(task.taskId, 'skipped')];
     } else {
       const context: AttemptContext = {
@@ -127,8 +134,15 @@ export async function testDag(options: DagTestOptions): Promise<DagTestResult> {
         maxTries: task.retries + 1,
         upstreamResults: upstreamResults(task, results),
       };
+      const branch = task.branch ?? null;
+      if (branch !== null) context.branchDownstream = downstream.get(task.taskId) ?? [];
       const run = { task, context, runId, fileloc, codeHash, logsDir, options, signal };
       outcomes = task.mapOver ? await runMapped(run, task.mapOver) : [await runTask(run, -1)];
+      if (branch !== null && outcomes[0]?.state === 'success') {
+        const all = context.branchDownstream ?? [];
+        const choice = branchChoice(task.taskId, branch, outcomes[0].result, all);
+        for (const id of all) if (!choice.ok || !choice.follow.includes(id)) unchosen.add(id);
+      }
     }
     // A mapped task counts as one for its downstream: its state combined, its results listed.
     states.set(task.taskId, combinedTestState(outcomes));

@@ -118,4 +118,51 @@ describe('updraft dags test', () => {
     expect(code).toBe(1);
     expect(stderr).toContain("defines dag 'helo'; DAGs found: broken, hello, quick");
   });
+
+  it('follows a branch task: the tasks it did not choose are skipped, a bad choice fails', async () => {
+    fs.writeFileSync(
+      `${ws.pipelines}/branchy.yaml`,
+      [
+        'dags:',
+        '  branchy:',
+        '    params: { type: object, properties: { way: { type: string, default: left } } }',
+        '    tasks:',
+        '      choose:',
+        '        operator: shell',
+        '        branch: true',
+        '        config: { command: "echo {{ params.way }}", returnOutput: last_line }',
+        '      left: { operator: shell, upstream: [choose], config: { command: "true" } }',
+        '      right: { operator: shell, upstream: [choose], config: { command: "true" } }',
+        '      join:',
+        '        operator: shell',
+        '        upstream: [left, right]',
+        '        triggerRule: none_failed_min_one_success',
+        '        config: { command: "true" }',
+        '',
+      ].join('\n'),
+    );
+    const branchy = (params: string) =>
+      runCli(['dags', 'test', 'branchy', ...ws.args, '--json', '--params', params]);
+    const right = await branchy('{"way": "right"}');
+    expect(right.code).toBe(0);
+    const result = JSON.parse(right.stdout) as DagTestResult;
+    expect(result.tasks.map((t) => [t.taskId, t.state])).toEqual([
+      ['choose', 'success'],
+      ['left', 'skipped'],
+      ['right', 'success'],
+      ['join', 'success'],
+    ]);
+    const bad = await branchy('{"way": "middle"}');
+    expect(bad.code).toBe(1);
+    const failed = JSON.parse(bad.stdout) as DagTestResult;
+    expect(failed.tasks.map((t) => [t.taskId, t.state, t.tries])).toEqual([
+      ['choose', 'failed', 1],
+      ['left', 'upstream_failed', 0],
+      ['right', 'upstream_failed', 0],
+      ['join', 'upstream_failed', 0],
+    ]);
+    expect(failed.tasks[0]?.error).toBe(
+      "branch task 'choose' chose 'middle', not among its direct downstream tasks: its direct downstream tasks are 'left', 'right'",
+    );
+  });
 });

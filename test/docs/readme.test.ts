@@ -90,6 +90,54 @@ describe('README mapping example', () => {
   });
 });
 
+const branchExample = /\*\*Branching\.\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+
+describe('README branching example', () => {
+  it('follows the branch plan chose and skips the other, with `updraft dags test`', () => {
+    expect(branchExample).toBeDefined();
+    const pipelines = path.join(dir, 'branching');
+    mkdirSync(pipelines, { recursive: true });
+    writeFileSync(path.join(pipelines, 'merge_or_rebuild.ts'), branchExample ?? '');
+    const run = (params: string) =>
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [
+            path.join(root, 'bin/updraft.js'),
+            'dags',
+            'test',
+            'merge_or_rebuild',
+            '--json',
+            '--params',
+            params,
+            '--pipelines',
+            pipelines,
+            '--home',
+            path.join(dir, 'home'),
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as { state: string; tasks: { taskId: string; state: string; result?: unknown }[] };
+    const merged = run('{}');
+    expect(merged.state).toBe('success');
+    expect(merged.tasks.map((t) => [t.taskId, t.state])).toEqual([
+      ['plan', 'success'],
+      ['merge', 'success'],
+      ['rebuild', 'skipped'],
+      ['report', 'success'],
+    ]);
+    expect(merged.tasks.at(-1)?.result).toEqual({ merge: 'merged the increment' });
+    const rebuilt = run('{"fullRefresh": true}');
+    expect(rebuilt.tasks.map((t) => [t.taskId, t.state])).toEqual([
+      ['plan', 'success'],
+      ['merge', 'skipped'],
+      ['rebuild', 'success'],
+      ['report', 'success'],
+    ]);
+    expect(rebuilt.tasks.at(-1)?.result).toEqual({ rebuild: 'rebuilt every row' });
+  });
+});
+
 const triggerExample = /\*\*Triggering another DAG\.\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(
   readme,
 )?.[1];

@@ -276,8 +276,34 @@ describe('validateDagSpec: datasets and mapping', () => {
     );
     expect(problems(issues)).toEqual([
       "tasks.load.mapOver.upstream: 'extrct' is not an upstream task of 'load' (did you mean 'extract'?)",
-      "tasks.load.mapOver.path: 'a..b' is not a dotted path of keys (write e.g. 'rows' or 'data.items')",
+      "tasks.load.mapOver.path: 'a..b' is not a dotted path of keys and list positions (write e.g. 'rows', 'data.items' or '0.follow')",
       'tasks.load.mapOver.maxItems: must be an integer from 1 to 10000, got 20000',
+    ]);
+  });
+});
+
+describe('validateDagSpec: branching', () => {
+  it('accepts a branch task with downstream tasks, with or without a path', () => {
+    const spec = sample({
+      tasks: [
+        { taskId: 'plan', branch: { path: '0.follow' } },
+        { taskId: 'a', upstream: ['plan'] },
+        { taskId: 'b', upstream: ['plan'], branch: { path: null } },
+        { taskId: 'c', upstream: ['b'] },
+      ],
+    });
+    expect(validateDagSpec(spec)).toEqual([]);
+  });
+
+  it('rejects a branch without downstream tasks, a mapped branch and a bad path', () => {
+    const mappedBranch = { upstream: ['extract'], branch: { path: 'rows..0' } };
+    const mapOver = { upstream: 'extract', path: null, maxItems: 10 };
+    const tasks = [{ taskId: 'extract' }, { taskId: 'load', ...mappedBranch, mapOver }];
+    const issues = validateDagSpec(sample({ tasks }));
+    expect(problems(issues)).toEqual([
+      "tasks.load.branch.path: 'rows..0' is not a dotted path of keys and list positions (write e.g. 'rows', 'data.items' or '0.follow')",
+      "tasks.load.branch: branch task 'load' has no downstream tasks to choose from (make the tasks it chooses between list it in their upstream, or drop branch)",
+      "tasks.load.branch: branch task 'load' is mapped: a mapped task cannot be a branch (choose in an unmapped task after the mapped one, which sees their results as a list, or drop branch)",
     ]);
   });
 });

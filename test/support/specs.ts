@@ -38,6 +38,7 @@ export function taskSpec(input: TaskInput): TaskSpec {
     outlets: [],
     connections: [],
     mapOver: null,
+    branch: null,
     notify: { onSuccess: [], onFailure: [], onRetry: [], onDeadlineMiss: [] },
     deadline: null,
     ...input,

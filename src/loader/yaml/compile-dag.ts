@@ -110,6 +110,7 @@ const TASK_OPTION_KEYS: readonly (keyof TaskDoc & keyof TaskOptions)[] = [
   'inlets',
   'outlets',
   'connections',
+  'branch',
   'notify',
   'deadline',
 ];
@@ -369,7 +370,7 @@ class ScopeResolver {
 
 /**
  * Declares a `sql_models` task as the task group the builder makes of it, the models
- * folder relative to the YAML file. `outlets` and `mapOver` do not apply to it.
+ * folder relative to the YAML file. `outlets`, `mapOver` and `branch` do not apply to it.
  */
 function declareSqlModels(
   target: TaskScope,
@@ -379,8 +380,8 @@ function declareSqlModels(
   file: string,
   own: SpecIssue[],
 ): void {
-  const { outlets, mapOver, ...rest } = options;
-  for (const [key, value] of Object.entries({ outlets, mapOver })) {
+  const { outlets, mapOver, branch, ...rest } = options;
+  for (const [key, value] of Object.entries({ outlets, mapOver, branch })) {
     if (value === undefined) continue;
     own.push({
       ...(locate(task.doc, [key], 'key') ?? { file }),
@@ -390,7 +391,7 @@ function declareSqlModels(
       hint:
         key === 'outlets'
           ? 'each model writes its own dataset (see publish and datasetPrefix)'
-          : 'map over a task that reads the models instead',
+          : `${key === 'mapOver' ? 'map over' : 'branch in'} a task that reads the models instead`,
     });
   }
   target.sqlModels(task.localId, config as SqlModelsTaskConfig, {

@@ -147,6 +147,27 @@ const MapOverDoc = Type.Object(
   },
 );
 
+const BranchDoc = Type.Union(
+  [
+    Type.Boolean(),
+    Type.Object(
+      {
+        path: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "Path of the choice inside the result ('row.follow', '0.follow').",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    description:
+      'A branch task: its result (or the value at path in it) is the full id, or list of ids, of the direct downstream tasks to run; the others are skipped (an empty list skips them all).',
+  },
+);
+
 const ExpandDoc = Type.Object(
   {
     items: Type.Optional(
@@ -198,6 +219,7 @@ const taskFields = {
     ),
   ),
   mapOver: Type.Optional(MapOverDoc),
+  branch: Type.Optional(BranchDoc),
   expand: Type.Optional(ExpandDoc),
   ...taskSettings,
 };
