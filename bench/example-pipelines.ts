@@ -14,6 +14,7 @@
  *     node --import tsx bench/example-pipelines.ts
  *     UPDRAFT_BENCH_SCALE=10 node --import tsx bench/example-pipelines.ts   # a quick run
  *     UPDRAFT_BENCH_SHOP_URL=postgres://…/shop …   # reuse a shop seeded at that scale
+ *     UPDRAFT_BENCH_PIPELINES=events_and_funnels …  # only some of them
  */
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import { to } from 'pg-copy-streams';
 import type { DagSpec, Json, TaskSpec } from '../src/core/dag-spec.ts';
 import { renderTemplate, type TemplateVars } from '../src/core/templating.ts';
 import { DuckDbSession, readParquetSql, sqlString } from '../src/data/duckdb-session.ts';
+import { STAGED_FILE_BYTES } from '../src/data/stage-version.ts';
 import { seedShop } from '../src/examples/seed-shop.ts';
 import { openPostgresSeedTarget } from '../src/examples/seed-target.ts';
 import { topologicalOrder } from '../src/loader/dag-graph.ts';
@@ -38,7 +40,10 @@ const NAME = 'example pipelines';
 /** Scale 1333 is about 10 million transactions (7,500 per unit of scale). */
 const SCALE = Number(process.env.UPDRAFT_BENCH_SCALE ?? 1333);
 const PIPELINES_DIR = path.resolve(import.meta.dirname, '..', 'pipelines');
-const CANDIDATES = ['customer_features', 'events_and_funnels'];
+/** `UPDRAFT_BENCH_PIPELINES=events_and_funnels` runs only those (comma-separated). */
+const CANDIDATES = (process.env.UPDRAFT_BENCH_PIPELINES ?? 'customer_features,events_and_funnels')
+  .split(',')
+  .map((name) => name.trim());
 
 export async function examplePipelines(): Promise<Figure[]> {
   return withScope(async (scope) => {
@@ -179,7 +184,11 @@ async function extractedRows(
   return rows;
 }
 
-/** The run's SQL without Updraft: COPY out of each extract, then each duckdb query. */
+/**
+ * The run's SQL without Updraft: COPY out of each extract, then each duckdb query — of
+ * the tasks that succeeded in the bench run (a task that failed or was skipped did not
+ * do its work there either).
+ */
 async function directRun(
   scope: Parameters<typeof tempDir>[0],
   client: pg.Client,
@@ -189,7 +198,10 @@ async function directRun(
   let extractMs = 0;
   let transformMs = 0;
   const out = tempDir(scope, 'direct');
+  const run = await engine.runtime.ops.getRun(spec.dagId, 'bench');
+  const succeeded = new Set(run.tasks.filter((t) => t.state === 'success').map((t) => t.taskId));
   for (const task of topologicalOrder(spec.tasks)) {
+    if (!succeeded.has(task.taskId)) continue;
     if (task.operator === 'extract') {
       const query =
         typeof task.config.query === 'string'
@@ -220,7 +232,7 @@ async function directRun(
         if (typeof task.config.setup === 'string')
           await session.run(renderTemplate(task.config.setup, vars), 'direct');
         await session.run(
-          `copy (${renderTemplate(String(task.config.query), vars)}) to ${sqlString(path.join(out, task.taskId))} (format parquet, compression zstd)`,
+          `copy (${renderTemplate(String(task.config.query), vars)}) to ${sqlString(path.join(out, task.taskId))} ${session.parquetCopyOptions(STAGED_FILE_BYTES)}`,
           'direct',
         );
         transformMs += monotonicMs() - t0;

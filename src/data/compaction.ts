@@ -61,8 +61,7 @@ export async function compactVersion(
     await mkdir(dir, { recursive: true });
     await session.run(
       `copy (select * from ${readParquetSql(storage.resolve(row.path))}) to ${sqlString(dir)} ` +
-        `(format parquet, compression zstd, file_size_bytes ${targetFileBytes}, ` +
-        `row_group_size_bytes ${session.rowGroupBytes}, filename_pattern 'part-{i}')`,
+        session.parquetCopyOptions(targetFileBytes),
       what,
     );
     described = await describeFolder(session, dir, what);

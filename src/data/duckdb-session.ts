@@ -71,6 +71,19 @@ export class DuckDbSession {
     return Math.min(128 * MIB, Math.max(4 * MIB, Math.floor(this.memoryLimitBytes / 16)));
   }
 
+  /**
+   * The options of a `COPY … TO <folder>` that writes a dataset version's files: zstd
+   * Parquet, files of about `fileBytes` (a number or a size such as `'256MB'`), row groups
+   * sized by `rowGroupBytes`, named `part-<i>.parquet`.
+   */
+  parquetCopyOptions(fileBytes: number | string): string {
+    const size = typeof fileBytes === 'number' ? String(fileBytes) : sqlString(fileBytes);
+    return (
+      `(format parquet, compression zstd, file_size_bytes ${size}, ` +
+      `row_group_size_bytes ${this.rowGroupBytes}, filename_pattern 'part-{i}')`
+    );
+  }
+
   /** Another connection to the same database (for statements run in parallel). */
   async connect(): Promise<DuckDBConnection> {
     const connection = await this.instance.connect();

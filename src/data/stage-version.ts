@@ -129,9 +129,7 @@ export function writeStagedVersion(
       const { what } = options;
       const started = performance.now();
       await session.run(
-        `copy (${query}) to ${sqlString(staged.dir)} ` +
-          `(format parquet, compression zstd, file_size_bytes '${STAGED_FILE_BYTES}', ` +
-          `row_group_size_bytes ${session.rowGroupBytes}, filename_pattern 'part-{i}')`,
+        `copy (${query}) to ${sqlString(staged.dir)} ${session.parquetCopyOptions(STAGED_FILE_BYTES)}`,
         what,
       );
       const copiedMs = performance.now() - started;
