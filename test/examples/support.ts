@@ -3,7 +3,7 @@
  * data and quality hooks) against a small shop seeded into a fresh PostgreSQL database,
  * and reading the generator's rows for expectations computed without SQL.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDataHooks } from '../../src/data/attempt-hooks.ts';
 import { StoreDatasetOperations, type VersionDetail } from '../../src/data/dataset-operations.ts';
@@ -25,6 +25,20 @@ export function pipelineFile(name: string): string {
   return readFileSync(path.join(import.meta.dirname, '../../pipelines', name), 'utf8');
 }
 
+/** Every file under a folder of `pipelines/` (e.g. SQL models), by path relative to `pipelines/`. */
+export function pipelineFolder(folder: string): Record<string, string> {
+  const root = path.join(import.meta.dirname, '../../pipelines');
+  const entries = readdirSync(path.join(root, folder), { recursive: true, withFileTypes: true });
+  return Object.fromEntries(
+    entries
+      .filter((e) => e.isFile())
+      .map((e) => {
+        const rel = path.relative(root, path.join(e.parentPath, e.name));
+        return [rel, readFileSync(path.join(root, rel), 'utf8')];
+      }),
+  );
+}
+
 /** Every row of a shop table as the generator makes it (columns in table order). */
 export function shopRows(shop: ShopOptions, table: string): ShopRow[] {
   const found = shopTables(shop).find((t) => t.name === table);
@@ -40,6 +54,8 @@ export interface ExampleEngine {
   run(dagId: string, runId: string, params?: Record<string, unknown>): Promise<RunDetail>;
   /** Waits for a run to finish (after a clear, say). */
   waitForRun(dagId: string, runId: string): Promise<RunDetail>;
+  /** The dataset registry (promote by hand, list versions). */
+  datasets: StoreDatasetOperations;
   /** A version of a dataset (`name`, `name@alias`, `name@v3`). */
   version(ref: string): Promise<VersionDetail>;
   /** The rows of a dataset version, ordered by `orderBy` (SQL). */
@@ -108,6 +124,7 @@ export async function startExampleEngine(
         return started.waitForRun(dagId, runId, RUN_TIMEOUT_MS);
       },
       waitForRun: (dagId, runId) => started.waitForRun(dagId, runId, RUN_TIMEOUT_MS),
+      datasets: ops,
       version: (ref) => ops.showVersion(ref),
       async rows(ref, orderBy = '1') {
         return readVersionRows((await ops.showVersion(ref)).location, orderBy);
