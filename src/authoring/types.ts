@@ -75,7 +75,11 @@ export interface TaskOptions extends TaskDefaults {
    * DAG (`'transform.clean'`). Same as calling `after(...)` on the task. Default none.
    */
   upstream?: readonly Upstream[];
-  /** Datasets read: `name`, `name@alias` or `name@v<N>` (alias `latest` by default). */
+  /**
+   * Datasets read: `name`, `name@alias` or `name@v<N>` (alias `latest` by default); a
+   * trailing `?` (`name?`) makes the inlet optional: absent, not an error, while the
+   * dataset has no version. Default none.
+   */
   inlets?: readonly string[];
   /** Datasets written (names). */
   outlets?: readonly string[];

@@ -63,7 +63,8 @@ export interface TaskSpec {
   doc: string | null;
   /**
    * Datasets the task reads: `name`, `name@alias` or `name@v<N>` (default alias
-   * `latest`). Resolved to versions when the task is queued and pinned per run.
+   * `latest`), optional with a trailing `?` (absent while the dataset has no version).
+   * Resolved to versions when the task is queued and pinned per run.
    */
   inlets: string[];
   /** Datasets the task writes (names). Lineage, and triggers for dataset-scheduled DAGs. */

@@ -7,6 +7,9 @@
  *   no `..`, at most 200 characters (`orders`, `shop.customer_features`).
  * - reference: `name` (alias `latest`), `name@<alias>` (`orders@prod`) or
  *   `name@v<N>` (`orders@v12`, version 12).
+ * - inlet: a reference, optionally followed by `?` (`orders?`, `orders@prod?`): an
+ *   optional inlet, which resolves to no version when the dataset has none yet (or the
+ *   alias points nowhere) instead of failing the task.
  */
 
 /** Longest dataset name. */
@@ -40,6 +43,13 @@ export function aliasNameProblem(alias: string): string | null {
   return ALIAS.test(alias)
     ? null
     : `'${alias}' is not a valid alias: use letters, digits, '_' and '-', starting with a letter or '_', at most 64 characters`;
+}
+
+/** An inlet as written, split into its reference and whether it ends in `?` (optional). */
+export function splitInlet(inlet: string): { ref: string; optional: boolean } {
+  return inlet.endsWith('?')
+    ? { ref: inlet.slice(0, -1), optional: true }
+    : { ref: inlet, optional: false };
 }
 
 /** Parses `name`, `name@alias` or `name@v<N>`; throws with the rule when it is not one. */

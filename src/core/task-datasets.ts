@@ -102,7 +102,10 @@ export type DatasetRowsInput<T extends object> = Iterable<T> | AsyncIterable<T>;
  * type) fail the attempt without retry, naming the row, column and what to do.
  */
 export interface TaskDatasets {
-  /** The inlets pinned for this attempt, as the task's `inlets` list them. */
+  /**
+   * The inlets pinned for this attempt, as the task's `inlets` list them; an optional
+   * inlet (`name?`) whose dataset had no version is left out.
+   */
   inlets(): DatasetInlet[];
   /** Every row of inlet `ref` (at most `maxRows`; stream larger ones with `batches`). */
   read<T extends object = DatasetRow>(ref: string, options?: DatasetReadOptions): Promise<T[]>;

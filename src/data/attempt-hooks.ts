@@ -18,7 +18,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Json, TaskSpec } from '../core/dag-spec.ts';
-import type { DatasetRef } from '../core/dataset-ref.ts';
+import { type DatasetRef, splitInlet } from '../core/dataset-ref.ts';
 import { UpdraftError } from '../core/errors.ts';
 import type { AttemptEffect } from '../executor/executor.ts';
 import type { AttemptHooks, HookTarget, PreparedContext } from '../scheduler/attempt-hooks.ts';
@@ -155,13 +155,21 @@ async function prepare(
 }
 
 /**
- * The version `ref` resolves to for this run and task: the pinned one when the run has
- * pinned it already (re-runs read the same data); else the one the run already settled
- * on upstream (`versionOfRun`); else resolved now. Pinned either way.
+ * The version inlet `ref` resolves to for this run and task: the pinned one when the run
+ * has pinned it already (re-runs read the same data); else the one the run already
+ * settled on upstream (`versionOfRun`); else resolved now. Pinned either way. An optional
+ * inlet (`name?`) whose alias points nowhere yet (the dataset has no version) resolves to
+ * null, pinned as a row without a version, so a re-run sees it absent too.
  */
-async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Promise<PinnedInput> {
+async function pinInput(
+  db: Db,
+  target: HookTarget,
+  ref: string,
+  now: Date,
+): Promise<PinnedInput | null> {
   const data = dataDb(db);
-  const parsed = parseRef(ref);
+  const inlet = splitInlet(ref);
+  const parsed = parseRef(inlet.ref);
   const pinned = await data
     .selectFrom('dataset_run_inputs')
     .select(['dataset', 'version'])
@@ -169,8 +177,21 @@ async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Pro
     .where('task_id', '=', target.task.taskId)
     .where('ref', '=', ref)
     .executeTakeFirst();
+  if (pinned !== undefined && pinned.version === null && inlet.optional) return null;
   const version =
     pinned === undefined ? await versionOfRun(db, target, parsed) : (pinned.version ?? null);
+  if (pinned === undefined && version === null && inlet.optional && parsed.alias !== undefined) {
+    const alias = await data
+      .selectFrom('dataset_aliases')
+      .select('version')
+      .where('dataset', '=', parsed.name)
+      .where('alias', '=', parsed.alias)
+      .executeTakeFirst();
+    if (alias === undefined) {
+      await pin(db, target, ref, { dataset: parsed.name, version: null }, now);
+      return null;
+    }
+  }
   const row = await resolveRef(
     db,
     version !== null ? { name: parsed.name, version } : parsed,
@@ -182,18 +203,7 @@ async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Pro
     );
   });
   if (pinned === undefined) {
-    await data
-      .insertInto('dataset_run_inputs')
-      .values({
-        run_pk: target.runPk,
-        task_id: target.task.taskId,
-        ref,
-        dataset: row.dataset,
-        version: row.version,
-        pinned_at: now,
-      })
-      .onConflict((oc) => oc.columns(['run_pk', 'task_id', 'ref']).doNothing())
-      .execute();
+    await pin(db, target, ref, row, now);
     await data
       .insertInto('dataset_lineage')
       .values({
@@ -209,6 +219,28 @@ async function pinInput(db: Db, target: HookTarget, ref: string, now: Date): Pro
       .execute();
   }
   return { dataset: row.dataset, version: row.version, path: row.path, rows: row.row_count };
+}
+
+/** Pins `ref` of the task to a version for the run (null: an absent optional inlet). */
+async function pin(
+  db: Db,
+  target: HookTarget,
+  ref: string,
+  to: { dataset: string; version: number | null },
+  now: Date,
+): Promise<void> {
+  await dataDb(db)
+    .insertInto('dataset_run_inputs')
+    .values({
+      run_pk: target.runPk,
+      task_id: target.task.taskId,
+      ref,
+      dataset: to.dataset,
+      version: to.version,
+      pinned_at: now,
+    })
+    .onConflict((oc) => oc.columns(['run_pk', 'task_id', 'ref']).doNothing())
+    .execute();
 }
 
 /**
@@ -242,7 +274,11 @@ async function versionOfRun(db: Db, target: HookTarget, ref: DatasetRef): Promis
     .where(
       'ref',
       'in',
-      ref.alias === LATEST ? [ref.name, `${ref.name}@${LATEST}`] : [`${ref.name}@${ref.alias}`],
+      // Optional inlets (`name?`) of upstream tasks count as well.
+      (ref.alias === LATEST
+        ? [ref.name, `${ref.name}@${LATEST}`]
+        : [`${ref.name}@${ref.alias}`]
+      ).flatMap((r) => [r, `${r}?`]),
     )
     .executeTakeFirst();
   return read?.version ?? null;

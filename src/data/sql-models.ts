@@ -25,7 +25,7 @@ import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { closestMatch } from '../core/closest-match.ts';
 import type { Json } from '../core/dag-spec.ts';
-import { datasetNameProblem, parseDatasetRef } from '../core/dataset-ref.ts';
+import { datasetNameProblem, parseDatasetRef, splitInlet } from '../core/dataset-ref.ts';
 import type { SpecIssue } from '../core/errors.ts';
 import {
   contentDigest,
@@ -338,7 +338,7 @@ export function planModelTasks(
 /** The dataset name of a reference, or undefined when it is not one. */
 function datasetNameOf(ref: string): string | undefined {
   try {
-    return parseDatasetRef(ref).name;
+    return parseDatasetRef(splitInlet(ref).ref).name;
   } catch {
     return undefined; // the spec validator reports a bad inlet
   }

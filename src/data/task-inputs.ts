@@ -39,15 +39,23 @@ export function datasetsRootOf(ctx: OperatorContext): string {
   return root;
 }
 
-/** The dataset versions pinned for this task, by the reference the task wrote. */
+/**
+ * The dataset versions pinned for this task, by the reference the task wrote. An
+ * optional inlet (`orders?`) whose dataset had no version is absent (its input is null).
+ */
 export function pinnedInputs(ctx: OperatorContext): Map<string, PinnedInput> {
   const inputs = ctx.attempt.context.inputs ?? {};
   const pinned = new Map<string, PinnedInput>();
   for (const [ref, value] of Object.entries(inputs)) {
-    if (ref === WATERMARKS_KEY) continue;
+    if (ref === WATERMARKS_KEY || value === null) continue;
     pinned.set(ref, value as unknown as PinnedInput);
   }
   return pinned;
+}
+
+/** Whether `ref` is an optional inlet of the task that resolved to no version in this run. */
+export function isAbsentInlet(ctx: OperatorContext, ref: string): boolean {
+  return ctx.attempt.context.inputs?.[ref] === null;
 }
 
 /**
@@ -83,6 +91,12 @@ export function chosenInput(
 export function pinnedInput(ctx: OperatorContext, ref: string): PinnedInput {
   const pinned = pinnedInputs(ctx);
   const found = pinned.get(ref);
+  if (found === undefined && isAbsentInlet(ctx, ref)) {
+    throw new TaskFailure(
+      `task '${ctx.taskId}' reads optional inlet '${ref}', which has no version in this run (the dataset has none yet): check ctx.datasets.inlets() (or {{ inputs['${ref}'] }}, null when absent) before reading it`,
+      { retry: false },
+    );
+  }
   if (found === undefined) {
     const known = [...pinned.keys()].map((r) => `'${r}'`).join(', ') || 'none';
     throw new TaskFailure(
@@ -109,7 +123,8 @@ export function inputFolder(ctx: OperatorContext, input: PinnedInput): string {
 
 /**
  * Creates one view per pinned input in `session`: named by `names` (view → ref) when
- * given, else every inlet under its dataset name. Returns the versions read.
+ * given, else every inlet under its dataset name. An absent optional inlet gets no view
+ * (a query naming it fails with DuckDB's "does not exist"). Returns the versions read.
  */
 export async function createInputViews(
   ctx: OperatorContext,
@@ -119,7 +134,9 @@ export async function createInputViews(
   const entries: [string, PinnedInput][] =
     names === undefined
       ? [...pinnedInputs(ctx).values()].map((input) => [input.dataset, input])
-      : Object.entries(names).map(([view, ref]) => [view, pinnedInput(ctx, ref)]);
+      : Object.entries(names).flatMap(([view, ref]): [string, PinnedInput][] =>
+          isAbsentInlet(ctx, ref) ? [] : [[view, pinnedInput(ctx, ref)]],
+        );
   for (const [view, input] of entries) {
     await session.run(
       `create or replace view ${sqlIdentifier(view)} as select * from ${readParquetSql(inputFolder(ctx, input))}`,

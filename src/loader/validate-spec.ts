@@ -7,7 +7,7 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { didYouMean } from '../core/closest-match.ts';
 import { connectionNameProblem } from '../core/connection-name.ts';
 import type { DagSpec, TaskSpec } from '../core/dag-spec.ts';
-import { datasetNameProblem, parseDatasetRef } from '../core/dataset-ref.ts';
+import { datasetNameProblem, parseDatasetRef, splitInlet } from '../core/dataset-ref.ts';
 import type { SpecIssue } from '../core/errors.ts';
 import { MAX_MAP_ITEMS } from '../core/mapping.ts';
 import { checkParamsSchema } from '../core/params.ts';
@@ -394,7 +394,7 @@ function checkTaskDatasets(task: TaskSpec, list: IssueList): void {
   else {
     for (const inlet of task.inlets) {
       try {
-        parseDatasetRef(String(inlet));
+        parseDatasetRef(splitInlet(String(inlet)).ref);
       } catch (error) {
         list.task(task, 'inlets', messageOf(error));
       }

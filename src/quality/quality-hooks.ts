@@ -117,9 +117,11 @@ async function prepareQuality(
   const config = target.task.config as { dataset?: string; checks?: CheckSpec[] };
   const ref = chosenInlet(config.dataset, target.task.inlets);
   const pinned =
-    ref === null ? undefined : (prepared.inputs?.[ref] as unknown as PinnedInput | undefined);
-  // The operator says what is wrong (no inlet to check) when it runs.
-  if (pinned === undefined) return prepared;
+    ref === null
+      ? undefined
+      : (prepared.inputs?.[ref] as unknown as PinnedInput | null | undefined);
+  // The operator says what is wrong (no inlet to check, or an absent one) when it runs.
+  if (pinned === undefined || pinned === null) return prepared;
   const previous = await dataDb(db)
     .selectFrom('dataset_versions')
     .select(['version', 'path'])

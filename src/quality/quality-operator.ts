@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import type { Json } from '../core/dag-spec.ts';
+import { splitInlet } from '../core/dataset-ref.ts';
 import { DuckDbSession, readParquetSql } from '../data/duckdb-session.ts';
 import { parseRef } from '../data/names.ts';
 import { withScratch } from '../data/scratch.ts';
@@ -51,7 +52,7 @@ export const qualityOperator: Operator<QualityConfig> = {
         await createInputViews(
           ctx,
           session,
-          Object.fromEntries(inlets.map((r) => [parseRef(r).name, r])),
+          Object.fromEntries(inlets.map((r) => [parseRef(splitInlet(r).ref).name, r])),
         );
         await session.run(
           `create or replace view ${DATA_VIEW} as select * from ${readParquetSql(inputFolder(ctx, input))}`,

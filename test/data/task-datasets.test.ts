@@ -112,6 +112,15 @@ export default dag({ id: 'ds' }, (d) => {
   d.task('path_name', async (ctx) => ctx.datasets.write('../outside', [{ id: 1 }]));
   d.task('unsafe_bigint', async (ctx) => ctx.datasets.query('select 9007199254740993::bigint as big'));
   d.task('too_many', async (ctx) => ctx.datasets.read('people', { maxRows: 2 }));
+
+  d.task('maybe_read', async (ctx) => ({
+    inlets: ctx.datasets.inlets().map((i) => [i.ref, i.version]),
+    input: Object.hasOwn(ctx.inputs, 'later?') ? ctx.inputs['later?'] : 'missing',
+    rows: ctx.datasets.inlets().length > 0 ? (await ctx.datasets.read('later?')).length : null,
+    views: await ctx.datasets.query("select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"),
+  }));
+  d.task('read_absent', async (ctx) => ctx.datasets.read('later?'));
+  d.task('write_later', async (ctx) => ctx.datasets.write('later', [{ id: 1 }, { id: 2 }]));
 });
 `;
 
@@ -265,6 +274,38 @@ for (const backend of STORE_BACKENDS) {
         { id: '1', name: 'Ada' },
         { id: '3', name: 'Edsger' },
       ]);
+    });
+
+    it('an optional inlet resolves to no version until the dataset has one, pinned per run', async () => {
+      const first = { runPk: await h.createRun('ds', 'opt1'), dagId: 'ds', runId: 'opt1' };
+      const absent = await h.runTask(first, ts('maybe_read', { inlets: ['later?'] }));
+      expect(absent.outcome.error?.message).toBeUndefined();
+      // No version, no view: ctx.inputs holds null for it.
+      expect(absent.outcome.result).toEqual({ inlets: [], input: null, rows: null, views: [] });
+      const read = await h.runTask(first, ts('read_absent', { inlets: ['later?'] }));
+      expect(read.outcome).toMatchObject({ outcome: 'failed', exitReason: 'error_no_retry' });
+      expect(read.outcome.error?.message).toBe(
+        "task 'read_absent' reads optional inlet 'later?', which has no version in this run (the dataset has none yet): check ctx.datasets.inlets() (or {{ inputs['later?'] }}, null when absent) before reading it",
+      );
+      await h.runTask(first, ts('write_later', { outlets: ['later'] }));
+      // The run pinned it absent: a re-run reads the same (nothing) ...
+      const again = await h.runTask(first, ts('maybe_read', { inlets: ['later?'] }), {
+        tryNumber: 2,
+      });
+      expect(again.outcome.result).toMatchObject({ inlets: [], input: null });
+      // ... and the next run reads the version.
+      const next = { runPk: await h.createRun('ds', 'opt2'), dagId: 'ds', runId: 'opt2' };
+      const present = await h.runTask(next, ts('maybe_read', { inlets: ['later?'] }));
+      expect(present.outcome.result).toMatchObject({
+        inlets: [['later?', 1]],
+        input: { dataset: 'later', version: 1, rows: 2 },
+        rows: 2,
+        views: [{ table_name: 'later' }],
+      });
+      // A version that does not exist is still an error, optional or not.
+      await expect(h.runTask(next, ts('maybe_read', { inlets: ['later@v9?'] }))).rejects.toThrow(
+        "task 'maybe_read' inlet 'later@v9?': dataset 'later' has no version v9 (latest: v1)",
+      );
     });
 
     it('a task that fails after writing leaves no version', async () => {

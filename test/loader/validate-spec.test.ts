@@ -222,7 +222,7 @@ describe('validateDagSpec: datasets and mapping', () => {
     const spec = sample({
       datasetSchedule: ['shop.orders', 'customers'],
       tasks: [
-        { taskId: 'extract', inlets: ['orders', 'orders@prod', 'orders@v12'] },
+        { taskId: 'extract', inlets: ['orders', 'orders@prod', 'orders@v12', 'returns?'] },
         {
           taskId: 'load',
           upstream: ['extract'],
@@ -239,7 +239,7 @@ describe('validateDagSpec: datasets and mapping', () => {
       sample({
         datasetSchedule: ['../etc'],
         tasks: [
-          { taskId: 'extract', inlets: ['orders@', 'a/b'] },
+          { taskId: 'extract', inlets: ['orders@', 'a/b', 'orders??'] },
           { taskId: 'load', upstream: ['extract'], outlets: ['orders@prod'] },
         ],
       }),
@@ -248,6 +248,7 @@ describe('validateDagSpec: datasets and mapping', () => {
       `schedule.datasets: '../etc' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters`,
       `tasks.extract.inlets: 'orders@' is not a valid dataset reference: after '@' comes an alias (letters, digits, '_', '-') or a version such as v3`,
       `tasks.extract.inlets: 'a/b' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters`,
+      `tasks.extract.inlets: 'orders?' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters`,
       `tasks.load.outlets: 'orders@prod' is not a valid dataset name: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most 200 characters (outlets name datasets, without @)`,
     ]);
   });

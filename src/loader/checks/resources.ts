@@ -15,7 +15,9 @@
  * Missing connections and pools are warnings too: the machine that validates is often
  * not the one that runs. `--strict` makes every warning fail the check.
  */
+
 import type { DagSpec, Json } from '../../core/dag-spec.ts';
+import { splitInlet } from '../../core/dataset-ref.ts';
 import type { SpecIssue } from '../../core/errors.ts';
 import { connectionEnvVar } from '../../operators/connections.ts';
 import type { Finding } from './check-pipelines.ts';
@@ -95,7 +97,7 @@ export function checkResources(
         });
       }
       (task.inlets ?? []).forEach((inlet, i) => {
-        const name = inlet.split('@')[0] ?? inlet;
+        const name = splitInlet(inlet).ref.split('@')[0] ?? inlet;
         if (written.has(name)) return;
         warn(dag, {
           taskId: task.taskId,

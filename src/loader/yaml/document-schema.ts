@@ -211,7 +211,11 @@ const taskFields = {
     Names('Full ids of the tasks and groups this task waits for (a group: all of its tasks).'),
   ),
   doc: Type.Optional(Type.String({ description: 'Documentation shown in the UI (Markdown).' })),
-  inlets: Type.Optional(Names("Datasets read: 'name', 'name@alias' or 'name@v<N>'.")),
+  inlets: Type.Optional(
+    Names(
+      "Datasets read: 'name', 'name@alias' or 'name@v<N>'; a trailing '?' ('name?') makes it optional (absent while the dataset has no version).",
+    ),
+  ),
   outlets: Type.Optional(Names('Datasets written (names).')),
   connections: Type.Optional(
     Names(
