@@ -7,6 +7,7 @@
  * - the first run lists every article as added and triggers the embeddings once; a run
  *   on an unchanged catalogue triggers nothing; a run after changing one article,
  *   deleting one and adding one lists exactly those three and triggers one run more;
+ *   a description without words fails the blocking validation, and nothing follows;
  * - the embeddings: one unit vector of 64 dimensions per article, checks passed,
  *   promoted; and nearest neighbours (cosine) mostly of the article's own category: at
  *   least 75%, within 10 points of plain TF-IDF neighbours computed here (no SVD), and
@@ -150,7 +151,6 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         all_new: 'success',
         count_changes: 'success',
         promote: 'success',
-        any_changes: 'success',
         trigger_embeddings: 'success',
       });
       expect(c1.state).toBe('success');
@@ -206,7 +206,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect(lsaShare).toBeGreaterThan(chance + 0.5);
       expect(result.kept_share).toBeGreaterThan(0.5);
 
-      // 2. Nothing changed: no changes, the trigger is skipped, no embeddings run.
+      // 2. Nothing changed: no changes, the branch skips the trigger, no embeddings run.
       const c2 = await e.run(CONTENT, 'c2');
       expect(c2.state).toBe('success');
       expect(taskStates(c2)).toMatchObject({
@@ -214,7 +214,6 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         all_new: 'skipped',
         count_changes: 'success',
         promote: 'success',
-        any_changes: 'skipped',
         trigger_embeddings: 'skipped',
       });
       expect(await changeRows(e)).toEqual([]);
@@ -242,10 +241,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       );
       const c3 = await e.run(CONTENT, 'c3');
       expect(c3.state).toBe('success');
-      expect(taskStates(c3)).toMatchObject({
-        any_changes: 'success',
-        trigger_embeddings: 'success',
-      });
+      expect(taskStates(c3)).toMatchObject({ promote: 'success', trigger_embeddings: 'success' });
       expect(await changeRows(e)).toEqual([
         { article_id: changed.id, change: 'changed' },
         { article_id: removed.id, change: 'removed' },
@@ -264,6 +260,25 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect(await embeddingRunIds(e)).toEqual([triggeredRunId('c1'), triggeredRunId('c3')].sort());
       const after = await e.rows(`${EMBEDDINGS}@staging`, 'article_id');
       expect(after.map((r) => Number(r.article_id))).toEqual([...now, added].map((a) => a.id));
+
+      // 4. A description without a single word fails the blocking validation: nothing
+      // is normalised or promoted, and the embeddings are not triggered.
+      await client.query(
+        "update shop.articles set description = ' -- !!! ' where article_id = $1",
+        [changed.id],
+      );
+      const staged = (await e.version(`${CONTENT}@staging`)).version;
+      const c4 = await e.run(CONTENT, 'c4');
+      expect(c4.state).toBe('failed');
+      expect(taskStates(c4)).toMatchObject({
+        validate: 'failed',
+        normalise: 'upstream_failed',
+        promote: 'upstream_failed',
+        trigger_embeddings: 'upstream_failed',
+      });
+      expect((await e.checkStatuses('shop_articles')).description_has_words).toBe('error');
+      expect((await e.version(`${CONTENT}@staging`)).version).toBe(staged);
+      expect(await embeddingRunIds(e)).toEqual([triggeredRunId('c1'), triggeredRunId('c3')].sort());
     }, 900_000);
   });
 }
