@@ -2,16 +2,19 @@
  * The `events_and_funnels` example pipeline in the whole engine on a small seeded shop,
  * over a sequence of runs that an incremental pipeline must get right:
  *
- * 1. the first run (no copy of the events yet: rebuilt from the source);
+ * 1. the first run (no copy of the events yet: `plan` takes the rebuild branch, and no
+ *    task fails);
  * 2. an increment with crafted events; 3. a second one, holding a session that spans the
  *    two increments, a gap of exactly 30 minutes, and a late event (inserted after
  *    events that happened after it) that joins two sessions into one;
- * 4. an old run re-run: its inputs are pinned, so it reproduces its own outputs, but its
- *    merge refuses to publish a copy without the later events and the copy is rebuilt
- *    from the source; the next run is up to date with no new events at all;
+ * 4. an old run re-run: its inputs are pinned, so it reproduces its own outputs, but the
+ *    copy plus its increment lack the later events, so `plan` rebuilds the copy from the
+ *    source; the next run is up to date with no new events at all; then an increment lost
+ *    by a run that failed after reading it: the next run rebuilds too;
  * 5. an unknown event type, which fails the blocking checks;
- * 6. a full refresh, with events arriving between the increment and the rebuild, so that
- * 7. the next increment overlaps the copy (merged once).
+ * 6. a full refresh (the rebuild branch), with events arriving after the increment, so
+ *    that 7. the next increment holds them (merged once, whether the rebuild read them
+ *    or not).
  *
  * After each successful run, every session, funnel row and customer aggregate must equal
  * what is computed here, in TypeScript, from the source's events (sorted and scanned, the
@@ -306,6 +309,7 @@ function craftedDay(sessions: Session[]): string[] {
 const INCREMENTAL = {
   source_stats: 'success',
   ingest_events: 'success',
+  plan: 'success',
   merge_events: 'success',
   rebuild_events: 'skipped',
   check_events: 'success',
@@ -319,7 +323,7 @@ const INCREMENTAL = {
   promote_funnel: 'success',
   promote_behaviour: 'success',
 };
-const REBUILT = { ...INCREMENTAL, merge_events: 'failed', rebuild_events: 'success' };
+const REBUILT = { ...INCREMENTAL, merge_events: 'skipped', rebuild_events: 'success' };
 
 const OUTPUTS = ['web_sessions', 'web_funnel_daily', 'web_customer_behaviour'] as const;
 
@@ -342,9 +346,9 @@ async function expectStaged(engine: ExampleEngine, runId: string): Promise<void>
   }
 }
 
-async function mergeError(engine: ExampleEngine, runId: string): Promise<string> {
-  const ti = await engine.rt.runtime.ops.getTaskInstance(DAG, runId, 'merge_events');
-  return ti.attempts.map((a) => a.error ?? '').join('\n');
+/** What `plan` chose in run `runId`, and why (its result). */
+async function planned(engine: ExampleEngine, runId: string): Promise<unknown> {
+  return (await engine.rt.runtime.ops.getTaskInstance(DAG, runId, 'plan')).result;
 }
 
 for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STORE_BACKENDS) {
@@ -367,15 +371,16 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
         `create sequence test_event_ids; select setval('test_event_ids', (select max(event_id) from shop.web_events))`,
       );
 
-      // 1. The first run: no copy of the events yet, so the merge cannot run and the
-      // events are extracted in full.
+      // 1. The first run: no copy of the events yet, so `plan` takes the rebuild branch
+      // and the events are extracted in full. No task fails.
       const r1 = await e.run(DAG, 'r1');
       expect(taskStates(r1)).toEqual(REBUILT);
+      expect(Object.values(taskStates(r1))).not.toContain('failed');
       await expectStaged(e, 'r1');
       expect(r1.state).toBe('success');
-      expect(await mergeError(e, 'r1')).toContain(
-        "inlet 'web_events_ingested': no dataset 'web_events_ingested'",
-      );
+      expect(await planned(e, 'r1')).toEqual([
+        { follow: 'rebuild_events', reason: 'no copy of the events yet' },
+      ]);
       const first = await expectOutputs(e);
       expect(first.length).toBeGreaterThan(150);
       expect((await e.version('web_events_increment')).rows).toBe(
@@ -393,6 +398,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       const r2 = await e.run(DAG, 'r2');
       expect(taskStates(r2)).toEqual(INCREMENTAL);
       await expectStaged(e, 'r2');
+      expect(await planned(e, 'r2')).toEqual([
+        { follow: 'merge_events', reason: 'the copy and the increment hold every source event' },
+      ]);
       expect((await e.version('web_events_increment')).rows).toBe(5);
       expect(craftedDay(await expectOutputs(e))).toEqual([
         'c1 10:00 desktop events=2 seconds=600 reached=cart',
@@ -439,16 +447,21 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       ]);
 
       // 4. Re-running r2 after r3. Every task reads the versions pinned for r2, as
-      // re-runs do everywhere: the outputs are r2's again. The merge sees that the copy
-      // it would publish lacks r3's events and refuses; the copy is rebuilt from the
-      // source instead, so it stays complete, and the next run (4b) is up to date.
+      // re-runs do everywhere: the outputs are r2's again. `plan` sees that the copy and
+      // the increment pinned for r2 lack r3's events: the copy is rebuilt from the source
+      // instead of merged, so it stays complete, and the next run (4b) is up to date.
       const eventsBefore = (await e.version('web_events_ingested')).version;
       await e.rt.runtime.ops.clearTasks(DAG, 'r2', ['source_stats'], { downstream: true });
       const rerun = await e.waitForRun(DAG, 'r2');
       expect(taskStates(rerun)).toEqual(REBUILT);
       // Its promote tasks read the versions pinned for r2, too: staging goes back to them.
       expect(await staged(e)).toEqual(stagedAfterR2);
-      expect(await mergeError(e, 'r2')).toContain('the merged events miss 4 of the');
+      expect(await planned(e, 'r2')).toEqual([
+        expect.objectContaining({
+          follow: 'rebuild_events',
+          reason: expect.stringContaining('the copy and the increment miss 4 of the'),
+        }),
+      ]);
       const rebuilt = await e.version('web_events_ingested');
       expect(rebuilt).toMatchObject({
         version: eventsBefore + 1,
@@ -462,6 +475,32 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       await expectStaged(e, 'r4');
       expect((await e.version('web_events_increment')).rows).toBe(0);
       expect(craftedDay(await expectOutputs(e))).toEqual(craftedDay(third));
+
+      // 4c. A run reads an increment and fails before `plan` (marked failed here, as a
+      // crash would leave it): the increment is lost to the copy. The next run's plan
+      // finds the gap and rebuilds; nothing fails.
+      await insertEvents(e, [
+        [5, 'view', 'desktop', '2026-01-10T18:00:00Z'],
+        [5, 'view', 'desktop', '2026-01-10T18:05:00Z'],
+      ]);
+      await e.rt.runtime.ops.triggerRun(DAG, { runId: 'lost' });
+      await e.rt.runtime.ops.markTask(DAG, 'lost', 'plan', 'failed');
+      const lost = await e.waitForRun(DAG, 'lost');
+      expect(lost.state).toBe('failed');
+      expect(taskStates(lost)).toMatchObject({ ingest_events: 'success', plan: 'failed' });
+      expect((await e.version('web_events_increment')).rows).toBe(2);
+      const r4c = await e.run(DAG, 'r4c');
+      expect(taskStates(r4c)).toEqual(REBUILT);
+      await expectStaged(e, 'r4c');
+      expect(await planned(e, 'r4c')).toEqual([
+        expect.objectContaining({
+          follow: 'rebuild_events',
+          reason: expect.stringContaining('the copy and the increment miss 2 of the'),
+        }),
+      ]);
+      expect(craftedDay(await expectOutputs(e))).toContain(
+        'c5 18:00 desktop events=2 seconds=300 reached=view',
+      );
 
       const stagedAfterR4 = await staged(e);
 
@@ -479,7 +518,7 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect((await e.checkStatuses('web_events_ingested'))['accepted_values.event_type']).toBe(
         'error',
       );
-      expect((await e.version('web_sessions')).producedBy.runId).toBe('r4');
+      expect((await e.version('web_sessions')).producedBy.runId).toBe('r4c');
 
       // 6. The event is deleted at the source; the copy still has it, so a full refresh
       // rebuilds it. Two events arrive after the increment was read, before the rebuild.
@@ -500,7 +539,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       const r6 = await e.waitForRun(DAG, 'r6');
       expect(taskStates(r6)).toEqual(REBUILT);
       await expectStaged(e, 'r6');
-      expect(await mergeError(e, 'r6')).toContain('full refresh requested');
+      expect(await planned(e, 'r6')).toEqual([
+        { follow: 'rebuild_events', reason: 'full refresh requested (params.full_refresh)' },
+      ]);
       await expectOutputs(e);
 
       // 7. The next increment holds those two events, which the copy has already: they
