@@ -14,8 +14,6 @@
  *   50 points above what chance gives for these category sizes.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normaliseText, tokenise } from '../../pipelines/lib/text.ts';
 import { tfidf } from '../../pipelines/lib/tfidf.ts';
@@ -23,7 +21,7 @@ import type { ShopRow } from '../../src/examples/shop-tables.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import {
   type ExampleEngine,
-  pipelineFile,
+  pipelineFilesWithLib,
   shopRows,
   startExampleEngine,
   taskStates,
@@ -33,18 +31,6 @@ const SHOP = { seed: 5, scale: 1 };
 const CONTENT = 'articles_content';
 const EMBEDDINGS = 'articles_embeddings';
 const triggeredRunId = (runId: string) => `triggered__${CONTENT}.trigger_embeddings__${runId}`;
-
-/** The two pipeline files, the library they import and the ignore file. */
-function pipelineFiles(): Record<string, string> {
-  const files: Record<string, string> = {
-    'articles_content.yaml': pipelineFile('articles_content.yaml'),
-    'articles_embeddings.ts': pipelineFile('articles_embeddings.ts'),
-    '.updraftignore': pipelineFile('.updraftignore'),
-  };
-  const lib = path.join(import.meta.dirname, '../../pipelines/lib');
-  for (const name of readdirSync(lib)) files[`lib/${name}`] = pipelineFile(`lib/${name}`);
-  return files;
-}
 
 interface Article {
   id: number;
@@ -134,7 +120,11 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
     });
 
     it('normalises the catalogue, detects its changes, and embeds it once per change', async () => {
-      engine = await startExampleEngine(backend, pipelineFiles(), SHOP);
+      engine = await startExampleEngine(
+        backend,
+        pipelineFilesWithLib('articles_content.yaml', 'articles_embeddings.ts'),
+        SHOP,
+      );
       const e = engine;
       expect(await e.rt.runtime.ops.listImportErrors()).toEqual([]);
       const articles = generatorArticles();

@@ -39,6 +39,19 @@ export function pipelineFolder(folder: string): Record<string, string> {
   );
 }
 
+/**
+ * The example pipeline files `names` (in `pipelines/`) with the shared code they import
+ * (`pipelines/lib/`) and the ignore file that keeps the loader from loading it alone.
+ */
+export function pipelineFilesWithLib(...names: string[]): Record<string, string> {
+  const files: Record<string, string> = {
+    '.updraftignore': pipelineFile('.updraftignore'),
+    ...pipelineFolder('lib'),
+  };
+  for (const name of names) files[name] = pipelineFile(name);
+  return files;
+}
+
 /** Every row of a shop table as the generator makes it (columns in table order). */
 export function shopRows(shop: ShopOptions, table: string): ShopRow[] {
   const found = shopTables(shop).find((t) => t.name === table);
@@ -97,7 +110,7 @@ export async function startExampleEngine(
     const paused = process.env.UPDRAFT_PAUSED_ON_CREATION;
     process.env.UPDRAFT_PAUSED_ON_CREATION = 'true';
     try {
-      rt = await startTestRuntime(backend, files, { hooks: late });
+      rt = await startTestRuntime(backend, files, { hooks: late, nodeModules: true });
     } finally {
       if (paused === undefined) delete process.env.UPDRAFT_PAUSED_ON_CREATION;
       else process.env.UPDRAFT_PAUSED_ON_CREATION = paused;

@@ -3,7 +3,7 @@
  * pipelines folder, plus waiting helpers that listen to scheduler ticks instead of
  * sleeping.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -28,7 +28,11 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-/** Starts a runtime whose pipelines folder holds `files` (relative path → text). */
+/**
+ * Starts a runtime whose pipelines folder holds `files` (relative path → text). With
+ * `nodeModules`, the home gets a link to this repository's `node_modules`, so pipeline
+ * files import npm packages as they do from the repository's `pipelines/` folder.
+ */
 export async function startTestRuntime(
   backend: StoreBackend,
   files: Record<string, string>,
@@ -37,11 +41,18 @@ export async function startTestRuntime(
     workers?: number;
     housekeepingMs?: number;
     hooks?: AttemptHooks;
+    nodeModules?: boolean;
   } = {},
 ): Promise<TestRuntime> {
   const t = await backend.open();
   const pipelinesDir = path.join(t.home, 'pipelines');
   mkdirSync(pipelinesDir, { recursive: true });
+  if (options.nodeModules) {
+    symlinkSync(
+      path.join(import.meta.dirname, '../../node_modules'),
+      path.join(t.home, 'node_modules'),
+    );
+  }
   for (const [name, source] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(pipelinesDir, name)), { recursive: true });
     writeFileSync(path.join(pipelinesDir, name), source);
