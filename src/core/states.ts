@@ -6,7 +6,8 @@
  *   none ──► scheduled ──► queued ──► running ──► success
  *    │           ▲                      │  └────► failed
  *    │           └──── up_for_retry ◄───┘
- *    ├──► skipped            (trigger rule says the task must not run)
+ *    ├──► skipped            (trigger rule says the task must not run, or a branch
+ *    │                        task upstream did not choose it: src/core/branching.ts)
  *    └──► upstream_failed    (trigger rule can never be met because upstream failed)
  *
  * `none` means "created with the run, waiting for its upstream". Every transition

@@ -57,7 +57,7 @@ for (const backend of STORE_BACKENDS) {
       expect(await rt.runtime.ops.taskLogPath('mapped', 'r1', 'size', undefined, 2)).toMatch(
         /task_id=size\/map_index=2\/attempt=1\.log$/,
       );
-    });
+    }, 120_000);
 
     it('skips a mapped task over an empty list, and what needs it', async () => {
       rt = await startTestRuntime(backend, { 'mapped.ts': MAPPED });
@@ -70,7 +70,7 @@ for (const backend of STORE_BACKENDS) {
         ['echo', -1, 'skipped'],
         ['collect', -1, 'skipped'],
       ]);
-    });
+    }, 120_000);
 
     it('fails a mapped task over more items than maxItems, or over a value that is no list, saying why', async () => {
       rt = await startTestRuntime(backend, { 'mapped.ts': MAPPED });
@@ -94,7 +94,7 @@ for (const backend of STORE_BACKENDS) {
       expect(
         (await rt.runtime.ops.getTaskInstance('mapped', 'odd', 'echo')).attempts[0]?.error,
       ).toBe("cannot map over the result of 'list' at 'files': expected an array, got a string");
-    });
+    }, 120_000);
 
     it('expands again when cleared, continuing the try numbers of each instance', async () => {
       rt = await startTestRuntime(backend, { 'mapped.ts': MAPPED });
@@ -116,6 +116,6 @@ for (const backend of STORE_BACKENDS) {
         [1, 'success'],
         [2, 'success'],
       ]);
-    });
+    }, 120_000);
   });
 }
