@@ -2,7 +2,8 @@
  * `updraft standalone` and `updraft scheduler`: the long-running process.
  *
  * Start: take the store lock (embedded store), start the runtime (migrate, load the
- * pipelines, executor, scheduler), serve the control socket (embedded store) and the
+ * pipelines, executor, scheduler), serve the control socket (embedded store: `Operations`,
+ * dataset, connection and quality operations; `socket-services.ts`) and the
  * HTTP server (standalone, or scheduler with `--port`), then print what was done.
  * Stop (Ctrl-C / SIGTERM): stop accepting HTTP and socket requests, stop the runtime,
  * remove the socket, release the lock. A second Ctrl-C exits at once. Starting again
@@ -79,12 +80,22 @@ export async function serve(settings: CliSettings, options: ServeOptions): Promi
     if (embedded) {
       const { startControlServer } = await import('../control/server.ts');
       const { socketPath } = await import('../control/protocol.ts');
-      const { auditedOperations } = await import('../auth/audited-operations.ts');
+      const { socketServices } = await import('../control/socket-services.ts');
       const { createAuth } = await import('../auth/auth.ts');
       const { systemClock } = await import('../core/clock.ts');
+      const { createDatasetOperations } = await import('../data/dataset-operations.ts');
+      const { createQualityOperations } = await import('../quality/quality-operations.ts');
+      const services = socketServices(
+        {
+          ops: runtime.ops,
+          datasets: createDatasetOperations(runtime.store, settings.home),
+          quality: createQualityOperations(runtime.store, settings.home),
+        },
+        createAuth(runtime.store, systemClock).audit,
+      );
       const control = await startControlServer({
         socketPath: socketPath(settings.home),
-        ops: auditedOperations(runtime.ops, createAuth(runtime.store, systemClock).audit),
+        ...services,
         version,
         log,
       });

@@ -1,25 +1,32 @@
 /**
- * The control socket client: an `Operations` whose methods run in the process that
- * serves the socket (see `protocol.ts`). Errors come back as the classes they were
- * thrown as.
+ * The control socket client: an `Operations`, a `DatasetOperations` and a
+ * `QualityOperations` whose methods run in the process that serves the socket (see
+ * `protocol.ts`). Errors come back as the classes they were thrown as.
  */
 import net from 'node:net';
 import { UpdraftError } from '../core/errors.ts';
+import type { DatasetOperations } from '../data/dataset-operations.ts';
 import type { Operations } from '../ops/operations.ts';
+import type { QualityOperations } from '../quality/quality-operations.ts';
 import { LineSplitter } from './line-splitter.ts';
 import {
+  type ControlServices,
   errorFromWire,
   HELLO_METHOD,
   type HelloResult,
   MAX_RESPONSE_BYTES,
-  OPERATION_ARITY,
-  type OperationName,
   type Response,
+  SERVICES,
+  type ServiceName,
 } from './protocol.ts';
 
 export interface ControlClient {
   /** Calls go to the server process. */
   readonly ops: Operations;
+  /** Dataset and connection calls (`datasets.<method>`) go to the server process. */
+  readonly datasets: DatasetOperations;
+  /** Quality calls (`quality.<method>`) go to the server process. */
+  readonly quality: QualityOperations;
   /** What the server said on connecting. */
   readonly server: HelloResult;
   /** Closes the connection; calls still in flight fail. */
@@ -124,16 +131,27 @@ export async function connectControl(
     failAll(new UpdraftError('control_closed', `the connection to ${socketPath} is closed`));
     socket.end();
   };
-  return { ops: operationsOver(call), server, close };
+  return {
+    ops: serviceOver('ops', call),
+    datasets: serviceOver('datasets', call),
+    quality: serviceOver('quality', call),
+    server,
+    close,
+  };
 }
 
-function operationsOver(call: (method: OperationName, args: unknown[]) => Promise<unknown>) {
-  const ops: Partial<Record<OperationName, (...args: unknown[]) => Promise<unknown>>> = {};
-  for (const name of Object.keys(OPERATION_ARITY) as OperationName[]) {
-    ops[name] = (...args) => call(name, args);
+/** An object with every method of `service`, each a call of `<prefix><method>`. */
+function serviceOver<S extends ServiceName>(
+  service: S,
+  call: (method: string, args: unknown[]) => Promise<unknown>,
+): ControlServices[S] {
+  const { prefix, arity } = SERVICES[service];
+  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of Object.keys(arity)) {
+    methods[name] = (...args) => call(`${prefix}${name}`, args);
   }
-  // Every method of Operations is present (OPERATION_ARITY lists them all).
-  return ops as Operations;
+  // Every method of the interface is present (its arity table lists them all).
+  return methods as unknown as ControlServices[S];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, socketPath: string): Promise<T> {

@@ -6,8 +6,10 @@
  *   response: {"id": 1, "result": [...]}
  *         or  {"id": 1, "error": {"code": "not_found", "name": "NotFoundError", "message": "..."}}
  *
- * Only the `Operations` methods in `OPERATION_ARITY` can be called, plus `$hello`,
- * which answers `{ pid, version }` so a client can tell that a server is alive.
+ * The socket serves three interfaces (`ControlServices`): `Operations` under their own
+ * names (`listDags`), `DatasetOperations` as `datasets.<method>` and `QualityOperations`
+ * as `quality.<method>`. Only the methods in their arity tables can be called, plus
+ * `$hello`, which answers `{ pid, version }` so a client can tell that a server is alive.
  * Requests are limited to `MAX_REQUEST_BYTES`, responses to `MAX_RESPONSE_BYTES`.
  * Errors cross the socket as `WireError` and are raised again client-side as the same
  * classes (`NotFoundError`, `ParamsError` with its field, `ConflictError`, ...).
@@ -21,7 +23,9 @@ import {
   type SpecIssue,
   UpdraftError,
 } from '../core/errors.ts';
+import type { DatasetOperations } from '../data/dataset-operations.ts';
 import type { Operations } from '../ops/operations.ts';
+import type { QualityOperations } from '../quality/quality-operations.ts';
 
 /** File name of the control socket inside the home folder. */
 export const SOCKET_FILE = 'control.sock';
@@ -43,8 +47,8 @@ export interface HelloResult {
 }
 
 /**
- * The callable methods and the most arguments each takes. Being a `Record` over
- * `keyof Operations`, it must list every method, and nothing else.
+ * `Operations` under their own names: the most arguments each takes. Being a `Record`
+ * over `keyof Operations`, it must list every method, and nothing else.
  */
 export const OPERATION_ARITY: Record<keyof Operations, number> = {
   listDags: 1,
@@ -73,11 +77,83 @@ export const OPERATION_ARITY: Record<keyof Operations, number> = {
   operationsReport: 1,
 };
 
-export type OperationName = keyof Operations;
+/**
+ * `DatasetOperations` (connections included) as `datasets.<method>`: the most arguments
+ * each takes. Being a `Record`, it must list every method, and nothing else.
+ */
+export const DATASET_OPERATION_ARITY: Record<keyof DatasetOperations, number> = {
+  listDatasets: 0,
+  listVersions: 2,
+  showVersion: 1,
+  promote: 4,
+  rollback: 3,
+  approve: 4,
+  aliasHistory: 2,
+  getAliasPolicy: 2,
+  setAliasPolicy: 2,
+  recordBlockingChecks: 3,
+  vacuum: 1,
+  compact: 3,
+  lineage: 1,
+  etlRuns: 1,
+  listConnections: 0,
+  putConnection: 2,
+  deleteConnection: 2,
+  rotateConnectionKey: 1,
+};
 
-/** Whether `method` names a callable `Operations` method (own keys only). */
-export function isOperationName(method: string): method is OperationName {
-  return Object.hasOwn(OPERATION_ARITY, method);
+/** `QualityOperations` as `quality.<method>`: the most arguments each takes. */
+export const QUALITY_OPERATION_ARITY: Record<keyof QualityOperations, number> = {
+  results: 2,
+  latestResults: 2,
+  runs: 2,
+  run: 2,
+  metricHistory: 3,
+  metrics: 1,
+  replay: 1,
+};
+
+/** The interfaces the control socket serves, by service name. */
+export interface ControlServices {
+  ops: Operations;
+  datasets: DatasetOperations;
+  quality: QualityOperations;
+}
+
+export type ServiceName = keyof ControlServices;
+
+/** Each service's prefix on the wire and its arity table. */
+export const SERVICES: {
+  [S in ServiceName]: { prefix: string; arity: Record<keyof ControlServices[S], number> };
+} = {
+  ops: { prefix: '', arity: OPERATION_ARITY },
+  datasets: { prefix: 'datasets.', arity: DATASET_OPERATION_ARITY },
+  quality: { prefix: 'quality.', arity: QUALITY_OPERATION_ARITY },
+};
+
+/** A callable method, as a wire name resolves to it. */
+export interface ResolvedMethod {
+  service: ServiceName;
+  /** The method's name in its interface. */
+  method: string;
+  /** The most arguments it takes. */
+  arity: number;
+}
+
+/**
+ * The service method a wire name calls, or null when it names none (own keys of the
+ * arity tables only, so `constructor` or `toString` never resolve).
+ */
+export function resolveMethod(wireName: string): ResolvedMethod | null {
+  for (const service of Object.keys(SERVICES) as ServiceName[]) {
+    const { prefix, arity } = SERVICES[service];
+    if (!wireName.startsWith(prefix)) continue;
+    const method = wireName.slice(prefix.length);
+    if (Object.hasOwn(arity, method)) {
+      return { service, method, arity: (arity as Record<string, number>)[method] as number };
+    }
+  }
+  return null;
 }
 
 export type RequestId = number | string;

@@ -1,23 +1,25 @@
 /**
  * The control socket server: lets CLI commands in other processes call the
- * `Operations` of the process that holds the embedded store (see `protocol.ts`).
+ * `Operations`, `DatasetOperations` and `QualityOperations` of the process that holds
+ * the embedded store (see `protocol.ts`).
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { UpdraftError } from '../core/errors.ts';
+import type { DatasetOperations } from '../data/dataset-operations.ts';
 import type { Operations } from '../ops/operations.ts';
+import type { QualityOperations } from '../quality/quality-operations.ts';
 import { LineSplitter } from './line-splitter.ts';
 import {
   errorToWire,
   HELLO_METHOD,
   type HelloResult,
-  isOperationName,
   MAX_REQUEST_BYTES,
   MAX_RESPONSE_BYTES,
-  OPERATION_ARITY,
   parseRequest,
   type Response,
+  resolveMethod,
 } from './protocol.ts';
 
 /** Longest Unix socket path Linux accepts (`sun_path` is 108 bytes with its NUL). */
@@ -27,6 +29,10 @@ export interface ControlServerOptions {
   /** Where to listen; an existing file there is replaced (the caller holds the store lock). */
   socketPath: string;
   ops: Operations;
+  /** Served as `datasets.<method>`; without it those calls answer `unavailable`. */
+  datasets?: DatasetOperations;
+  /** Served as `quality.<method>`; without it those calls answer `unavailable`. */
+  quality?: QualityOperations;
   /** Reported by `$hello`. */
   version: string;
   log?: Logger;
@@ -140,15 +146,25 @@ async function dispatch(
   if (method === HELLO_METHOD) {
     return { pid: process.pid, version: options.version } satisfies HelloResult;
   }
-  if (!isOperationName(method)) {
+  const resolved = resolveMethod(method);
+  if (resolved === null) {
     throw new UpdraftError('unknown_method', `unknown control method '${method}'`);
   }
-  if (args.length > OPERATION_ARITY[method]) {
+  if (args.length > resolved.arity) {
     throw new UpdraftError(
       'bad_request',
-      `${method} takes at most ${OPERATION_ARITY[method]} arguments, got ${args.length}`,
+      `${method} takes at most ${resolved.arity} arguments, got ${args.length}`,
     );
   }
-  const fn = options.ops[method] as (...a: unknown[]) => Promise<unknown>;
-  return await fn.apply(options.ops, args);
+  const target = options[resolved.service];
+  if (target === undefined) {
+    throw new UpdraftError(
+      'unavailable',
+      `this Updraft process does not serve ${resolved.service} operations on its control socket`,
+    );
+  }
+  const fn = (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
+    resolved.method
+  ] as (...a: unknown[]) => Promise<unknown>;
+  return await fn.apply(target, args);
 }

@@ -93,6 +93,16 @@ export interface AliasEvent extends AliasMove {
   at: string;
 }
 
+/**
+ * A data-producing run (a row of the `etl_runs` view), with its times as ISO strings so
+ * it reads the same after crossing JSON (the control socket, `--json`).
+ */
+export interface EtlRun extends Omit<EtlRunsView, 'logical_date' | 'started_at' | 'ended_at'> {
+  logical_date: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
 export interface MoveOptions {
   actor: Actor;
   reason?: string | null;
@@ -131,7 +141,7 @@ export interface DatasetOperations {
   /** Upstream and downstream of a dataset. */
   lineage(dataset: string): Promise<LineageGraph>;
   /** Data-producing runs: status, durations, rows, versions produced and consumed. */
-  etlRuns(options?: { dagId?: string; limit?: number }): Promise<EtlRunsView[]>;
+  etlRuns(options?: { dagId?: string; limit?: number }): Promise<EtlRun[]>;
   /** Stored and file connections, redacted. */
   listConnections(): Promise<ConnectionSummary[]>;
   /** Stores (encrypted) or replaces a connection (op or admin). */
@@ -419,15 +429,19 @@ export class StoreDatasetOperations implements DatasetOperations {
     return datasetLineage(this.store.db, dataset);
   }
 
-  async etlRuns(options: { dagId?: string; limit?: number } = {}): Promise<EtlRunsView[]> {
+  async etlRuns(options: { dagId?: string; limit?: number } = {}): Promise<EtlRun[]> {
     let query = dataDb(this.store.db).selectFrom('etl_runs').selectAll();
     if (options.dagId !== undefined) query = query.where('dag_id', '=', options.dagId);
     const rows = await query
       .orderBy('run_pk', 'desc')
       .limit(options.limit ?? 50)
       .execute();
+    const iso = (at: Date | string | null) => (at === null ? null : new Date(at).toISOString());
     return rows.map((r) => ({
       ...r,
+      logical_date: new Date(r.logical_date).toISOString(),
+      started_at: iso(r.started_at),
+      ended_at: iso(r.ended_at),
       duration_ms: r.duration_ms === null ? null : Number(r.duration_ms),
       rows_written: Number(r.rows_written),
       bytes_written: Number(r.bytes_written),

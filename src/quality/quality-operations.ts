@@ -1,7 +1,7 @@
 /**
- * `QualityOperations`: what the CLI (`updraft quality results`), the REST API and the UI
- * can ask of the quality layer, and `StoreQualityOperations`, its implementation over
- * the metadata store.
+ * `QualityOperations`: what the CLI (`updraft quality results`, `history`, `replay`), the
+ * REST API and the UI can ask of the quality layer, and `StoreQualityOperations`, its
+ * implementation over the metadata store and the dataset storage.
  *
  * A quality run is one attempt of a `quality` task on one dataset version: its results
  * share the version, the run, the task, the try and `checkedAt`.
@@ -13,6 +13,7 @@ import { NotFoundError } from '../core/errors.ts';
 import { assertDatasetName } from '../data/names.ts';
 import { assertDatasetExists } from '../data/registry.ts';
 import { dataDb } from '../data/schema.ts';
+import { type DatasetStorage, datasetsRootForHome, LocalDatasetStorage } from '../data/storage.ts';
 import { getDagVersion } from '../store/queries/dags.ts';
 import type { Store } from '../store/store.ts';
 import type { MetricPoint } from './anomaly.ts';
@@ -20,6 +21,7 @@ import type { CheckStatus } from './check-runner.ts';
 import { type CheckSpec, type QualityConfig, ROW_LEVEL_TYPES } from './check-spec.ts';
 import { defaultId } from './check-validation.ts';
 import { qualityDb } from './quality-store.ts';
+import type { ReplayReport, ReplayRequest } from './quarantine-replay.ts';
 
 /** One stored result: a check on a version in a run. */
 export interface QualityResultRow {
@@ -113,11 +115,21 @@ export interface QualityOperations {
   metricHistory(dataset: string, metric: string, limit?: number): Promise<MetricPoint[]>;
   /** The metrics with a history for `dataset`, by name. */
   metrics(dataset: string): Promise<MetricSummary[]>;
+  /** Replays a quarantine version (ADR 17); see `quarantine-replay.ts`. */
+  replay(request: ReplayRequest): Promise<ReplayReport>;
 }
 
-/** `QualityOperations` over the metadata store. */
+/** `QualityOperations` over the metadata store and the dataset storage. */
 export class StoreQualityOperations implements QualityOperations {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly storage: DatasetStorage,
+  ) {}
+
+  async replay(request: ReplayRequest): Promise<ReplayReport> {
+    const { replayQuarantine } = await import('./quarantine-replay.ts');
+    return replayQuarantine(this.store, this.storage, request);
+  }
 
   async results(dataset: string, query: QualityResultsQuery = {}): Promise<QualityResultRow[]> {
     assertDatasetName(dataset);
@@ -370,4 +382,9 @@ export class StoreQualityOperations implements QualityOperations {
         : `${dataset}.quarantine`;
     return { checks, quarantineDataset };
   }
+}
+
+/** `QualityOperations` for a store and home folder (datasets in the home, as the runtime has them). */
+export function createQualityOperations(store: Store, home: string): StoreQualityOperations {
+  return new StoreQualityOperations(store, new LocalDatasetStorage(datasetsRootForHome(home)));
 }

@@ -7,7 +7,7 @@ import { createAuth } from '../auth/auth.ts';
 import { ensureInitialAdmin } from '../auth/initial-admin.ts';
 import { systemClock } from '../core/clock.ts';
 import { createDatasetOperations } from '../data/dataset-operations.ts';
-import { StoreQualityOperations } from '../quality/quality-operations.ts';
+import { createQualityOperations } from '../quality/quality-operations.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ApiContext } from './api-context.ts';
 
@@ -24,7 +24,7 @@ export async function webAccess(
       ? `first admin password in ${admin.file}`
       : null;
   const datasets = createDatasetOperations(runtime.store, home);
-  const quality = new StoreQualityOperations(runtime.store);
+  const quality = createQualityOperations(runtime.store, home);
   return {
     api: { ops: runtime.ops, store: runtime.store, auth, datasets, quality, version },
     login,

@@ -55,9 +55,14 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs the real CLI (`node bin/updraft.js ...`) to its end. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs the real CLI (`node bin/updraft.js ...`) to its end, with `input` on its standard input. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), cwd: ROOT });
+  if (input !== undefined) child.stdin.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

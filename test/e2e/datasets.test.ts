@@ -47,7 +47,7 @@ describe('dataset pages in Chromium', () => {
         store: h.store,
         auth,
         datasets: h.ops,
-        quality: new StoreQualityOperations(h.store),
+        quality: new StoreQualityOperations(h.store, h.storage),
         version: 'e2e',
       },
     });

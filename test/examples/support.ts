@@ -127,7 +127,10 @@ export async function startExampleEngine(
       secrets: () => SecretBox.fromEnv({}),
       connectionsFile: path.join(home, 'connections.yaml'),
     });
-    const quality = new StoreQualityOperations(rt.runtime.store);
+    const quality = new StoreQualityOperations(
+      rt.runtime.store,
+      new LocalDatasetStorage(datasetsRootForHome(home)),
+    );
     const started = rt;
     const engine: ExampleEngine = {
       rt: started,

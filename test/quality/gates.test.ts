@@ -43,7 +43,7 @@ for (const backend of STORE_BACKENDS) {
       h = await openDataHarness(backend, {
         wrapHooks: (hooks, home) => withQualityHooks(hooks, { home }),
       });
-      quality = new StoreQualityOperations(h.store);
+      quality = new StoreQualityOperations(h.store, h.storage);
       run = { runPk: await h.createRun('etl', 'r1'), dagId: 'etl', runId: 'r1' };
     });
     afterAll(async () => {

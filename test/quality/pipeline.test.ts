@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDataHooks } from '../../src/data/attempt-hooks.ts';
 import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
-import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
+import { createQualityOperations } from '../../src/quality/quality-operations.ts';
 import type { AttemptHooks } from '../../src/scheduler/attempt-hooks.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
@@ -66,7 +66,7 @@ for (const backend of STORE_BACKENDS) {
       rt = await startTestRuntime(backend, { 'etl.yaml': PIPELINE }, { hooks: late });
       const home = rt.home;
       hooks = withQualityHooks(createDataHooks({ home }), { home });
-      const quality = new StoreQualityOperations(rt.runtime.store);
+      const quality = createQualityOperations(rt.runtime.store, home);
       expect(await rt.runtime.ops.listImportErrors()).toEqual([]);
 
       await rt.runtime.ops.triggerRun('orders_etl', { runId: 'bad', params: { bad: 3 } });

@@ -50,7 +50,7 @@ for (const backend of STORE_BACKENDS) {
           store: h.store,
           auth,
           datasets: h.ops,
-          quality: new StoreQualityOperations(h.store),
+          quality: new StoreQualityOperations(h.store, h.storage),
           version: 't',
         },
       });

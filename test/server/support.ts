@@ -7,7 +7,7 @@ import { type Auth, createAuth } from '../../src/auth/auth.ts';
 import { ROLES, type Role } from '../../src/auth/roles.ts';
 import { type Clock, type ManualClock, systemClock } from '../../src/core/clock.ts';
 import { createDatasetOperations } from '../../src/data/dataset-operations.ts';
-import { StoreQualityOperations } from '../../src/quality/quality-operations.ts';
+import { createQualityOperations } from '../../src/quality/quality-operations.ts';
 import type { ApiContext } from '../../src/server/api-context.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { healthSource } from '../../src/server/health-source.ts';
@@ -97,7 +97,7 @@ export function apiContextOf(rt: TestRuntime, auth: Auth, version: string): ApiC
     store: rt.runtime.store,
     auth,
     datasets: createDatasetOperations(rt.runtime.store, rt.home),
-    quality: new StoreQualityOperations(rt.runtime.store),
+    quality: createQualityOperations(rt.runtime.store, rt.home),
     version,
     livePollMs: 200,
   };

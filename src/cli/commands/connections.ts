@@ -4,9 +4,10 @@
  * (`UPDRAFT_CONN_<NAME>`) are not listed: they live in each process's environment.
  */
 import type { Command } from 'commander';
+import { localActor } from '../../auth/local-actor.ts';
 import { UsageError } from '../errors.ts';
 import { isoTime, printJson, printTable, say } from '../output.ts';
-import { localActor, withDatasetOperations } from './datasets.ts';
+import { withDatasetOperations } from './datasets.ts';
 
 /** Reads all of standard input (a URL piped in, so it stays out of the shell history). */
 async function readStdin(): Promise<string> {

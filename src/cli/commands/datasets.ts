@@ -4,35 +4,43 @@
  * of `src/data/dataset-operations.ts` as they are.
  *
  * The CLI acts as the local owner of the store (role admin): whoever can run it can read
- * the store's files anyway. Alias moves record the OS user name and `--reason`.
+ * the store's files anyway. Alias moves record the OS user name and `--reason`. While a
+ * standalone holds the embedded store, the commands go through its control socket.
  */
-import os from 'node:os';
 import type { Command } from 'commander';
+import { localActor } from '../../auth/local-actor.ts';
 import type { DatasetOperations } from '../../data/dataset-operations.ts';
-import { type Actor, POLICY_ROLES, type PolicyRole } from '../../data/promotion-policy.ts';
+import type { DataOperations } from '../../data/open-data-operations.ts';
+import { POLICY_ROLES, type PolicyRole } from '../../data/promotion-policy.ts';
 import { commandLine, settingsOf } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { isoTime, printJson, printTable, say } from '../output.ts';
 import { integerArg } from '../parse.ts';
 
-/** The local user, as the actor of alias moves. */
-export function localActor(): Actor {
-  return { name: os.userInfo().username, role: 'admin' };
-}
-
-/** Runs `fn` with `DatasetOperations` on the store (see `open-dataset-operations.ts`). */
-export async function withDatasetOperations<T>(
+/**
+ * Runs `fn` with the data layer's operations: on the store itself, or over the control
+ * socket of the standalone holding it (see `open-data-operations.ts`).
+ */
+export async function withDataOperations<T>(
   command: Command,
-  fn: (ops: DatasetOperations) => Promise<T>,
+  fn: (ops: DataOperations) => Promise<T>,
 ): Promise<T> {
   const { home, databaseUrl } = settingsOf(command);
-  const { openDatasetOperations } = await import('../../data/open-dataset-operations.ts');
-  const handle = await openDatasetOperations({ home, databaseUrl, command: commandLine(command) });
+  const { openDataOperations } = await import('../../data/open-data-operations.ts');
+  const handle = await openDataOperations({ home, databaseUrl, command: commandLine(command) });
   try {
-    return await fn(handle.ops);
+    return await fn(handle.value);
   } finally {
     await handle.close();
   }
+}
+
+/** Runs `fn` with `DatasetOperations` (connections included); see `withDataOperations`. */
+export function withDatasetOperations<T>(
+  command: Command,
+  fn: (ops: DatasetOperations) => Promise<T>,
+): Promise<T> {
+  return withDataOperations(command, (ops) => fn(ops.datasets));
 }
 
 function bytes(n: number | null): string {

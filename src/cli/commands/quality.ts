@@ -8,40 +8,21 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { LocalDatasetStorage } from '../../data/storage.ts';
+import { localActor } from '../../auth/local-actor.ts';
 import { CHECK_STATUSES, type CheckStatus } from '../../quality/check-runner.ts';
 import type { QualityOperations } from '../../quality/quality-operations.ts';
 import type { ReplayReport } from '../../quality/quarantine-replay.ts';
-import type { Store } from '../../store/store.ts';
-import { commandLine, settingsOf } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { isoTime, printJson, printTable, say } from '../output.ts';
 import { integerArg } from '../parse.ts';
-import { localActor, versionArg } from './datasets.ts';
+import { versionArg, withDataOperations } from './datasets.ts';
 
-/** Runs `fn` with `QualityOperations` on the store (opened as dataset commands open it). */
-async function withQualityOperations<T>(
+/** Runs `fn` with `QualityOperations` (the store itself, or a standalone's control socket). */
+function withQualityOperations<T>(
   command: Command,
   fn: (ops: QualityOperations) => Promise<T>,
 ): Promise<T> {
-  const { StoreQualityOperations } = await import('../../quality/quality-operations.ts');
-  return withQualityStore(command, (store) => fn(new StoreQualityOperations(store)));
-}
-
-/** Runs `fn` with the store and the home folder's dataset storage. */
-async function withQualityStore<T>(
-  command: Command,
-  fn: (store: Store, storage: LocalDatasetStorage) => Promise<T>,
-): Promise<T> {
-  const { home, databaseUrl } = settingsOf(command);
-  const { openDatasetOperations } = await import('../../data/open-dataset-operations.ts');
-  const { LocalDatasetStorage, datasetsRootForHome } = await import('../../data/storage.ts');
-  const handle = await openDatasetOperations({ home, databaseUrl, command: commandLine(command) });
-  try {
-    return await fn(handle.store, new LocalDatasetStorage(datasetsRootForHome(home)));
-  } finally {
-    await handle.close();
-  }
+  return withDataOperations(command, (ops) => fn(ops.quality));
 }
 
 /** Prints what a replay did (or would do). */
@@ -225,9 +206,8 @@ export function registerQualityCommands(program: Command): void {
           ?.split(',')
           .map((id) => id.trim())
           .filter((id) => id !== '');
-        const { replayQuarantine } = await import('../../quality/quarantine-replay.ts');
-        await withQualityStore(cmd, async (store, storage) => {
-          const report = await replayQuarantine(store, storage, {
+        await withQualityOperations(cmd, async (ops) => {
+          const report = await ops.replay({
             dataset,
             actor: localActor().name,
             ...(opts.from === undefined ? {} : { quarantineDataset: opts.from }),
