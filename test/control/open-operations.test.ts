@@ -2,6 +2,7 @@
  * `openOperations` picks the path to Operations: the control socket of a live server,
  * a runtime of its own (embedded store, under the lock; or PostgreSQL), or a clear
  * refusal when the store is held by a process that does not answer.
+ * The embedded-store cases start a runtime on a fresh PGlite store: 120 s under load.
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -83,7 +84,7 @@ describe('openOperations', () => {
       await handle.close();
     }
     expect(readLock(home)).toBeNull();
-  });
+  }, 120_000);
 
   it('takes over the lock of a holder that died', async () => {
     child = await holdLockInChild(home);
@@ -91,7 +92,7 @@ describe('openOperations', () => {
     const handle = await openOperations({ home, pipelinesDir });
     expect(handle.via).toBe('embedded');
     await handle.close();
-  });
+  }, 120_000);
 
   it.skipIf(!postgres)('opens a runtime of its own on PostgreSQL, without any lock', async () => {
     const testStore = await postgres!.open();
