@@ -4,7 +4,9 @@
  * two articles are close when their texts share words, or words that occur together
  * in the catalogue. Reads `articles_content@staging` (pipelines/articles_content.yaml).
  *
- * 1. `embed`: tokens of each article's normalised text (stop words and one-letter
+ * 1. `embed` (skipped while `articles_content` has no staging version, e.g. on a first
+ *    start where the weekly run comes before the first `articles_content` run): tokens
+ *    of each article's normalised text (stop words and one-letter
  *    tokens out, pipelines/lib/text.ts); TF-IDF over terms found in at least two
  *    articles (lib/tfidf.ts); the k largest singular triplets by the randomized range
  *    finder of Halko et al. with a fixed seed (lib/truncated-svd.ts); each article's row
@@ -21,7 +23,7 @@
  * schedule, and a new version lands every day whether the catalogue changed or not
  * (ADR 20).
  */
-import { dag, TaskFailure } from 'updraft';
+import { dag, SkipTask, TaskFailure } from 'updraft';
 import { lsaVectors } from './lib/lsa.ts';
 import { tokenise } from './lib/text.ts';
 import { tfidf } from './lib/tfidf.ts';
@@ -74,18 +76,24 @@ export default dag(
     const embed = d.task(
       'embed',
       {
-        inlets: ['articles_content@staging'],
+        // Optional: before articles_content promoted anything, there is nothing to embed.
+        inlets: ['articles_content@staging?'],
         outlets: ['articles_embeddings'],
-        doc: 'TF-IDF and truncated SVD of the article texts; the result says what was kept.',
+        doc: 'TF-IDF and truncated SVD of the article texts; the result says what was kept. Skipped while articles_content has no staging version.',
       },
       async (ctx) => {
         const [content] = ctx.datasets.inlets();
+        if (content === undefined) {
+          throw new SkipTask(
+            'articles_content has no staging version yet: nothing to embed (articles_content triggers this DAG once it promotes one)',
+          );
+        }
         const articles = await ctx.datasets.query<ArticleText>(
           'select article_id, category, content_hash, text from articles_content order by article_id',
         );
         if (articles.length < 2) {
           throw new TaskFailure(
-            `articles_content v${content?.version} holds ${articles.length} article(s): LSA needs at least 2`,
+            `articles_content v${content.version} holds ${articles.length} article(s): LSA needs at least 2`,
             { retry: false },
           );
         }
@@ -122,7 +130,7 @@ export default dag(
         const result = {
           dataset: 'articles_embeddings',
           articles: written.rows,
-          content_version: content?.version ?? null,
+          content_version: content.version,
           method:
             'LSA: truncated SVD (randomized range finder, Halko et al. 2011) of l2-normalised TF-IDF, rows of U·S scaled to unit length',
           dimensions: k,

@@ -4,6 +4,7 @@
  * - every row of `articles_content` equals a normalisation done here in TypeScript
  *   (pipelines/lib/text.ts, against the pipeline's DuckDB SQL) from the generator's rows,
  *   with the content hash computed by node:crypto;
+ * - the embeddings skip before any content is promoted;
  * - the first run lists every article as added and triggers the embeddings once; a run
  *   on an unchanged catalogue triggers nothing; a run after changing one article,
  *   deleting one and adding one lists exactly those three and triggers one run more;
@@ -130,6 +131,15 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       const articles = generatorArticles();
       expect(articles).toHaveLength(200);
 
+      // 0. Embeddings before any content was promoted: nothing to embed, skipped.
+      const e0 = await e.run(EMBEDDINGS, 'e0');
+      expect(e0.state).toBe('success');
+      expect(taskStates(e0)).toEqual({
+        embed: 'skipped',
+        check_vectors: 'skipped',
+        promote: 'skipped',
+      });
+
       // 1. The first run: nothing in staging, so every article is new.
       const c1 = await e.run(CONTENT, 'c1');
       expect(taskStates(c1)).toEqual({
@@ -245,7 +255,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       expect(await contentRows(e)).toEqual(expectedContent([...now, added]));
       const second = await e.waitForRun(EMBEDDINGS, triggeredRunId('c3'));
       expect(second.state).toBe('success');
-      expect(await embeddingRunIds(e)).toEqual([triggeredRunId('c1'), triggeredRunId('c3')].sort());
+      expect(await embeddingRunIds(e)).toEqual(
+        ['e0', triggeredRunId('c1'), triggeredRunId('c3')].sort(),
+      );
       const after = await e.rows(`${EMBEDDINGS}@staging`, 'article_id');
       expect(after.map((r) => Number(r.article_id))).toEqual([...now, added].map((a) => a.id));
 
@@ -266,7 +278,9 @@ for (const backend of process.env.UPDRAFT_TEST_SKIP_POSTGRES === '1' ? [] : STOR
       });
       expect((await e.checkStatuses('shop_articles')).description_has_words).toBe('error');
       expect((await e.version(`${CONTENT}@staging`)).version).toBe(staged);
-      expect(await embeddingRunIds(e)).toEqual([triggeredRunId('c1'), triggeredRunId('c3')].sort());
+      expect(await embeddingRunIds(e)).toEqual(
+        ['e0', triggeredRunId('c1'), triggeredRunId('c3')].sort(),
+      );
     }, 900_000);
   });
 }
