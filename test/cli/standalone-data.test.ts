@@ -11,11 +11,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/auth.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import type { TaskSpec } from '../../src/core/dag-spec.ts';
 import { type DataOperations, openDataOperations } from '../../src/data/open-data-operations.ts';
 import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
 import { openPGliteStore } from '../../src/store/store.ts';
-import { type DataHarness, openDataHarness, recordDagVersion } from '../data/support.ts';
+import { type DataHarness, openDataHarness, seedCheckedDatasets } from '../data/support.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 import { type Background, type CliResult, runCli, startCli } from './helpers.ts';
 
@@ -74,42 +73,7 @@ describe.runIf(pglite !== undefined)('data commands while standalone runs', () =
     h = await openDataHarness(pglite, {
       wrapHooks: (hooks, home) => withQualityHooks(hooks, { home }),
     });
-    const run = { runPk: await h.createRun('etl', 'r1', 'success'), dagId: 'etl', runId: 'r1' };
-    const tasks: TaskSpec[] = [];
-    for (const bad of [0, 2, 0]) {
-      await h.runTask(run, {
-        taskId: 'w',
-        operator: 'duckdb',
-        config: {
-          query: `select range as id, case when range < ${bad} then null else range end as v from range(10)`,
-          output: 'sales',
-        },
-      });
-      const quality = await h.runTask(run, {
-        taskId: `q${bad}`,
-        operator: 'quality',
-        inlets: ['sales'],
-        config: { checks: [{ type: 'not_null', column: 'v', blocking: true }] } as never,
-      });
-      tasks.push(quality.task);
-    }
-    await h.runTask(run, {
-      taskId: 'w_stock',
-      operator: 'duckdb',
-      config: {
-        query:
-          'select range::int as id, case when range < 2 then null else range::int end as v from range(10)',
-        output: 'stock',
-      },
-    });
-    const gate = await h.runTask(run, {
-      taskId: 'gate',
-      operator: 'quality',
-      inlets: ['stock'],
-      config: { checks: [{ type: 'not_null', column: 'v' }], quarantine: true } as never,
-    });
-    tasks.push(gate.task);
-    await recordDagVersion(h, 'etl', tasks);
+    await seedCheckedDatasets(h, [0, 2, 0], 'success');
     await h.releaseStore();
     const pipelines = path.join(h.home, 'no-pipelines');
     fs.mkdirSync(pipelines);

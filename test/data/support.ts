@@ -282,3 +282,60 @@ export async function recordDagVersion(
     })
     .execute();
 }
+
+/**
+ * Seeds the datasets the quality CLI tests read, in one run `etl/r1` (its state `runState`):
+ * - `sales`: one version per entry of `nullsPerVersion` (ids 0-9, the first n values of `v`
+ *   null), each checked by a quality task (`not_null.v` blocking, `unique.id`);
+ * - `stock`: one version with 2 nulls, checked with `quarantine: true` (its failing rows
+ *   leave the flow for `stock.quarantine`, to be replayed into `stock.clean`).
+ * Records the DAG version with the quality tasks, as a quarantine replay reads it back.
+ * The harness must wrap its hooks with the quality hooks.
+ */
+export async function seedCheckedDatasets(
+  h: DataHarness,
+  nullsPerVersion: number[],
+  runState = 'running',
+): Promise<void> {
+  const run = { runPk: await h.createRun('etl', 'r1', runState), dagId: 'etl', runId: 'r1' };
+  const tasks: TaskSpec[] = [];
+  for (const [index, nulls] of nullsPerVersion.entries()) {
+    await h.runTask(run, {
+      taskId: 'w',
+      operator: 'duckdb',
+      config: {
+        query: `select range as id, case when range < ${nulls} then null else range end as v from range(10)`,
+        output: 'sales',
+      },
+    });
+    const quality = await h.runTask(run, {
+      taskId: `q${index}`,
+      operator: 'quality',
+      inlets: ['sales'],
+      config: {
+        checks: [
+          { type: 'not_null', column: 'v', blocking: true },
+          { type: 'unique', column: 'id' },
+        ],
+      } as never,
+    });
+    tasks.push(quality.task);
+  }
+  await h.runTask(run, {
+    taskId: 'w_stock',
+    operator: 'duckdb',
+    config: {
+      query:
+        'select range::int as id, case when range < 2 then null else range::int end as v from range(10)',
+      output: 'stock',
+    },
+  });
+  const gate = await h.runTask(run, {
+    taskId: 'gate',
+    operator: 'quality',
+    inlets: ['stock'],
+    config: { checks: [{ type: 'not_null', column: 'v' }], quarantine: true } as never,
+  });
+  tasks.push(gate.task);
+  await recordDagVersion(h, 'etl', tasks);
+}

@@ -5,14 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskSpec } from '../../src/core/dag-spec.ts';
 import { withQualityHooks } from '../../src/quality/quality-hooks.ts';
 import { runCli } from '../cli/helpers.ts';
 import {
   type DataHarness,
   openDataHarness,
   readVersionRows,
-  recordDagVersion,
+  seedCheckedDatasets,
 } from '../data/support.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 
@@ -26,48 +25,7 @@ describe.runIf(pglite !== undefined)('updraft quality', () => {
     h = await openDataHarness(pglite, {
       wrapHooks: (hooks, home) => withQualityHooks(hooks, { home }),
     });
-    const run = { runPk: await h.createRun('etl', 'r1'), dagId: 'etl', runId: 'r1' };
-    const tasks: TaskSpec[] = [];
-    for (const bad of [0, 2]) {
-      await h.runTask(run, {
-        taskId: 'w',
-        operator: 'duckdb',
-        config: {
-          query: `select range as id, case when range < ${bad} then null else range end as v from range(10)`,
-          output: 'sales',
-        },
-      });
-      const quality = await h.runTask(run, {
-        taskId: `q${bad}`,
-        operator: 'quality',
-        inlets: ['sales'],
-        config: {
-          checks: [
-            { type: 'not_null', column: 'v', blocking: true },
-            { type: 'unique', column: 'id' },
-          ],
-        } as never,
-      });
-      tasks.push(quality.task);
-    }
-    // stock: its failing rows leave the flow (quarantine: true), to be replayed.
-    await h.runTask(run, {
-      taskId: 'w_stock',
-      operator: 'duckdb',
-      config: {
-        query:
-          'select range::int as id, case when range < 2 then null else range::int end as v from range(10)',
-        output: 'stock',
-      },
-    });
-    const gate = await h.runTask(run, {
-      taskId: 'gate',
-      operator: 'quality',
-      inlets: ['stock'],
-      config: { checks: [{ type: 'not_null', column: 'v' }], quarantine: true } as never,
-    });
-    tasks.push(gate.task);
-    await recordDagVersion(h, 'etl', tasks);
+    await seedCheckedDatasets(h, [0, 2]);
     await h.releaseStore();
     args = ['--home', h.home];
   });
