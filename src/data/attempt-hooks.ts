@@ -10,8 +10,9 @@
  *   declares (`connections`) or its config names (`connection`).
  * - `commitEffects`, in the transaction recording the success: publishes each staged
  *   version (version number, manifest, registry row, `latest` alias, lineage, watermark),
- *   moves the aliases `promote` tasks asked for (`pipeline-promotion.ts`), applies the
- *   retention `maintain` tasks asked for (`pipeline-maintenance.ts`), and only then
+ *   moves the aliases `promote` tasks asked for (`pipeline-promotion.ts`), swaps in the
+ *   versions `maintain` tasks compacted and applies the retention they asked for
+ *   (`pipeline-maintenance.ts`), and only then
  *   renames each staging folder into place. A rolled-back transaction can
  *   leave a renamed folder without a row: the next version with that number replaces
  *   it, and vacuum removes it; readers only ever find versions through the registry.
@@ -35,12 +36,14 @@ import {
   DATASET_VERSION_EFFECT,
   parseAliasPromotion,
   parseRetentionRequest,
+  parseStagedCompaction,
   parseStagedVersion,
   type RetentionRequest,
   type StagedVersion,
+  VERSION_COMPACTION_EFFECT,
 } from './effects.ts';
 import { parseRef } from './names.ts';
-import { commitRetention } from './pipeline-maintenance.ts';
+import { commitCompaction, commitRetention } from './pipeline-maintenance.ts';
 import { commitPromotion } from './pipeline-promotion.ts';
 import { registerVersion } from './publish-version.ts';
 import { LATEST, resolveRef } from './registry.ts';
@@ -304,6 +307,12 @@ async function commit(
       retentions.push(parseRetentionRequest(effect.data));
       continue;
     }
+    if (effect.kind === VERSION_COMPACTION_EFFECT) {
+      const compaction = parseStagedCompaction(effect.data);
+      await checkStagingOwner(storage, compaction, target);
+      renames.push({ staging: compaction.staging, target: await commitCompaction(db, compaction) });
+      continue;
+    }
     if (effect.kind !== DATASET_VERSION_EFFECT) {
       throw new UpdraftError('effect_unknown', `unknown effect kind '${effect.kind}'`);
     }
@@ -324,7 +333,7 @@ async function commit(
 /** Refuses a staging folder that another attempt wrote (or that is not one). */
 async function checkStagingOwner(
   storage: DatasetStorage,
-  staged: StagedVersion,
+  staged: Pick<StagedVersion, 'dataset' | 'staging'>,
   target: HookTarget,
 ): Promise<void> {
   const dir = storage.stagingAt(staged.staging);

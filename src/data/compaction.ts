@@ -4,16 +4,20 @@
  * version gets a new folder (`orders/v3.c1`, `.c2`, ...) and its row points at it in one
  * update. The old folder is left for vacuum (an orphan after the grace period), so a
  * reader that resolved the old path keeps working meanwhile.
+ *
+ * `updraft datasets compact` does it all in one process (`compactVersion`); a `maintain`
+ * task rewrites in its worker (`rewriteFiles` into a staging folder) and the engine swaps
+ * the folder with the task's success (`swapVersionFolder`, `pipeline-maintenance.ts`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError } from '../core/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { Db, Store } from '../store/store.ts';
 import { DuckDbSession, readParquetSql, sqlString } from './duckdb-session.ts';
-import { MANIFEST_FILE, type Manifest, manifestJson } from './manifest.ts';
+import { MANIFEST_FILE, type Manifest, type ManifestFile, manifestJson } from './manifest.ts';
 import { resolveRef } from './registry.ts';
 import { dataDb } from './schema.ts';
-import { describeFolder } from './stage-version.ts';
+import { type DescribedFolder, describeFolder } from './stage-version.ts';
 import type { DatasetStorage } from './storage.ts';
 
 export interface CompactionResult {
@@ -24,6 +28,64 @@ export interface CompactionResult {
   path: string;
   /** False when the version was already compact (one file, or none smaller than the target). */
   compacted: boolean;
+}
+
+/** Whether a version's files are worth rewriting: several, two or more under half the target. */
+export function isFragmented(files: readonly ManifestFile[], targetFileBytes: number): boolean {
+  const small = files.filter((f) => f.bytes < targetFileBytes / 2).length;
+  return files.length > 1 && small > 1;
+}
+
+/** The folder a compaction of the version folder `rel` writes: `orders/v3` → `orders/v3.c1` → `.c2`. */
+export function compactedPath(rel: string): string {
+  const base = rel.replace(/\.c\d+$/, '');
+  const generation = Number(/\.c(\d+)$/.exec(rel)?.[1] ?? 0) + 1;
+  return `${base}.c${generation}`;
+}
+
+/**
+ * Copies every row of the Parquet files in `fromDir` into files of about
+ * `targetFileBytes` in `toDir` (an existing, empty folder) and describes them.
+ */
+export async function rewriteFiles(
+  session: DuckDbSession,
+  fromDir: string,
+  toDir: string,
+  targetFileBytes: number,
+  what: string,
+): Promise<DescribedFolder> {
+  await session.run(
+    `copy (select * from ${readParquetSql(fromDir)}) to ${sqlString(toDir)} ` +
+      session.parquetCopyOptions(targetFileBytes),
+    what,
+  );
+  return describeFolder(session, toDir, what);
+}
+
+/**
+ * Points version `version` of `dataset` at the compacted folder `toPath` with its new
+ * manifest, fenced on the folder it had (`fromPath`): false when the version moved or
+ * was vacuumed meanwhile, and nothing changed.
+ */
+export async function swapVersionFolder(
+  db: Db,
+  target: { dataset: string; version: number; fromPath: string; toPath: string },
+  manifest: Manifest,
+): Promise<boolean> {
+  const updated = await dataDb(db)
+    .updateTable('dataset_versions')
+    .set({
+      path: target.toPath,
+      manifest: JSON.stringify(manifestJson(manifest)),
+      bytes: manifest.bytes,
+      file_count: manifest.files.length,
+    })
+    .where('dataset', '=', target.dataset)
+    .where('version', '=', target.version)
+    .where('path', '=', target.fromPath)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
 }
 
 /** Compacts `dataset` version `version` (default: the latest). */
@@ -39,7 +101,6 @@ export async function compactVersion(
     version === undefined ? { name: dataset, alias: 'latest' } : { name: dataset, version },
   );
   const manifest = row.manifest;
-  const small = manifest.files.filter((f) => f.bytes < targetFileBytes / 2).length;
   const result = {
     dataset,
     version: row.version,
@@ -48,23 +109,16 @@ export async function compactVersion(
     path: row.path,
     compacted: false,
   };
-  if (manifest.files.length <= 1 || small <= 1) return result;
-  const base = row.path.replace(/\.c\d+$/, '');
-  const generation = Number(/\.c(\d+)$/.exec(row.path)?.[1] ?? 0) + 1;
-  const target = `${base}.c${generation}`;
+  if (!isFragmented(manifest.files, targetFileBytes)) return result;
+  const target = compactedPath(row.path);
   const dir = storage.resolve(target);
   const session = await DuckDbSession.open();
-  let described: Awaited<ReturnType<typeof describeFolder>>;
+  let described: DescribedFolder;
   const what = `compacting dataset '${dataset}' v${row.version}`;
   try {
     await storage.remove(target);
     await mkdir(dir, { recursive: true });
-    await session.run(
-      `copy (select * from ${readParquetSql(storage.resolve(row.path))}) to ${sqlString(dir)} ` +
-        session.parquetCopyOptions(targetFileBytes),
-      what,
-    );
-    described = await describeFolder(session, dir, what);
+    described = await rewriteFiles(session, storage.resolve(row.path), dir, targetFileBytes, what);
   } finally {
     session.close();
   }
@@ -76,20 +130,12 @@ export async function compactVersion(
   }
   const next: Manifest = { ...manifest, files: described.files, bytes: described.bytes };
   await writeFile(path.join(dir, MANIFEST_FILE), `${JSON.stringify(next, null, 2)}\n`);
-  const updated = await dataDb(store.db)
-    .updateTable('dataset_versions')
-    .set({
-      path: target,
-      manifest: JSON.stringify(manifestJson(next)),
-      bytes: described.bytes,
-      file_count: described.files.length,
-    })
-    .where('dataset', '=', dataset)
-    .where('version', '=', row.version)
-    .where('path', '=', row.path)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (updated.numUpdatedRows === 0n) {
+  const swapped = await swapVersionFolder(
+    store.db,
+    { dataset, version: row.version, fromPath: row.path, toPath: target },
+    next,
+  );
+  if (!swapped) {
     await storage.remove(target);
     throw new ConflictError(`${what}: the version changed meanwhile; nothing changed`);
   }

@@ -9,17 +9,19 @@
  * - `alias_promotion`: an alias to move to a version (`AliasPromotion`), under the
  *   alias's promotion policy, by the `promote` operator;
  * - `dataset_retention`: retention to apply to a dataset's versions (`RetentionRequest`),
- *   by the `maintain` operator.
+ *   and `version_compaction`: a version's files rewritten into a staging folder, to
+ *   swap in (`StagedCompaction`), both by the `maintain` operator.
  */
 import type { Json } from '../core/dag-spec.ts';
 import { UpdraftError } from '../core/errors.ts';
 import type { AttemptEffect } from '../executor/executor.ts';
-import type { ManifestColumn, ManifestFile } from './manifest.ts';
+import type { Manifest, ManifestColumn, ManifestFile } from './manifest.ts';
 import { assertAliasName, assertDatasetName } from './names.ts';
 
 export const DATASET_VERSION_EFFECT = 'dataset_version';
 export const ALIAS_PROMOTION_EFFECT = 'alias_promotion';
 export const DATASET_RETENTION_EFFECT = 'dataset_retention';
+export const VERSION_COMPACTION_EFFECT = 'version_compaction';
 
 /** A version written into a staging folder, waiting to be published. */
 export interface StagedVersion {
@@ -128,4 +130,41 @@ export function parseRetentionRequest(data: Json): RetentionRequest {
   }
   assertDatasetName(value.dataset);
   return value as RetentionRequest;
+}
+
+/** A version's files rewritten into fewer in a staging folder, to swap in for `fromPath`. */
+export interface StagedCompaction {
+  dataset: string;
+  version: number;
+  /** The version's folder when the worker read it (the swap is fenced on it). */
+  fromPath: string;
+  /** Staging folder relative to the datasets root (`.staging/<uuid>`). */
+  staging: string;
+  /** The version's manifest with the new files. */
+  manifest: Manifest;
+}
+
+/** The `version_compaction` effect. */
+export function compactionEffect(compaction: StagedCompaction): AttemptEffect {
+  return { kind: VERSION_COMPACTION_EFFECT, data: compaction as unknown as Json };
+}
+
+/** Reads a `version_compaction` effect back, checking what the swap relies on. */
+export function parseStagedCompaction(data: Json): StagedCompaction {
+  const value = data as unknown as Partial<StagedCompaction> | null;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof value.dataset !== 'string' ||
+    !Number.isSafeInteger(value.version) ||
+    typeof value.fromPath !== 'string' ||
+    typeof value.staging !== 'string' ||
+    typeof value.manifest !== 'object' ||
+    value.manifest === null ||
+    !Array.isArray(value.manifest.files)
+  ) {
+    throw new UpdraftError('effect_invalid', 'a version_compaction effect is malformed');
+  }
+  assertDatasetName(value.dataset);
+  return value as StagedCompaction;
 }

@@ -1,4 +1,11 @@
 /**
+ * Maintenance applied by pipelines. Compaction: the `version_compaction` effect of a
+ * `maintain` task names a version whose files its worker rewrote into a staging folder;
+ * the commit points the version at its new folder (`<version folder>.c<n>`), fenced on
+ * the folder the worker read, and the staging folder is renamed there with the other
+ * files of the attempt. The old folder is left for `updraft datasets vacuum` (an orphan
+ * after its grace period), so a reader that resolved it keeps working.
+ *
  * Retention applied by pipelines: the `dataset_retention` effects of `maintain` tasks,
  * committed by the data layer's `commitEffects` in the transaction that records the
  * task's success, with the dataset's registry row locked (as alias moves lock it).
@@ -19,8 +26,11 @@
  *
  * A failed or superseded attempt retires and removes nothing.
  */
+
+import { ConflictError } from '../core/errors.ts';
 import type { Db } from '../store/store.ts';
-import type { RetentionRequest } from './effects.ts';
+import { compactedPath, swapVersionFolder } from './compaction.ts';
+import type { RetentionRequest, StagedCompaction } from './effects.ts';
 import { lockDataset } from './registry.ts';
 import type { DatasetStorage } from './storage.ts';
 import { removeRetiredFolders, retireVersions, type VacuumReport } from './vacuum.ts';
@@ -65,4 +75,25 @@ export async function commitRetention(
     protectedVersions: report.protectedVersions,
     removedFolders,
   };
+}
+
+/**
+ * Swaps a compacted version's folder; returns the folder its staging folder must be
+ * renamed to. Throws when the version moved or was vacuumed since the worker read it.
+ */
+export async function commitCompaction(db: Db, compaction: StagedCompaction): Promise<string> {
+  const { dataset, version, fromPath } = compaction;
+  await lockDataset(db, dataset);
+  const toPath = compactedPath(fromPath);
+  const swapped = await swapVersionFolder(
+    db,
+    { dataset, version, fromPath, toPath },
+    compaction.manifest,
+  );
+  if (!swapped) {
+    throw new ConflictError(
+      `compacting dataset '${dataset}' v${version}: the version is no longer at '${fromPath}' (compacted or vacuumed meanwhile); nothing changed`,
+    );
+  }
+  return toPath;
 }

@@ -39,6 +39,20 @@ export type StagedSummary = {
   files: number;
 };
 
+/** The owner of a staging folder this attempt writes for `dataset`. */
+export function attemptStagingMeta(ctx: OperatorContext, dataset: string): StagingMeta {
+  const { key } = ctx.attempt;
+  return {
+    dataset,
+    dagId: key.dagId,
+    runId: key.runId,
+    taskId: key.taskId,
+    mapIndex: key.mapIndex,
+    tryNumber: key.tryNumber,
+    createdAt: new Date().toISOString(),
+  };
+}
+
 /** Copies `query`'s rows into a staging folder and adds the effect that publishes them. */
 export async function stageQuery(
   ctx: OperatorContext,
@@ -52,15 +66,7 @@ export async function stageQuery(
   const written = await writeStagedVersion(
     session,
     new LocalDatasetStorage(datasetsRootOf(ctx)),
-    {
-      dataset,
-      dagId: key.dagId,
-      runId: key.runId,
-      taskId: key.taskId,
-      mapIndex: key.mapIndex,
-      tryNumber: key.tryNumber,
-      createdAt: new Date().toISOString(),
-    },
+    attemptStagingMeta(ctx, dataset),
     query,
     {
       what,

@@ -1,7 +1,8 @@
 /**
- * Retention from a pipeline (`maintain` tasks), on both stores: versions beyond the
+ * Maintenance from a pipeline (`maintain` tasks), on both stores: versions beyond the
  * rules are retired with the task's success and their files removed by a later
- * maintenance, never an aliased version; a failed attempt retires nothing; bad configs
+ * maintenance, never an aliased version; a version of many small files is compacted
+ * into one, same rows; a failed attempt retires nothing; bad configs
  * are refused at load time, and a maintain task without inlets says what to add.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { datasetsRootForHome, LocalDatasetStorage } from '../../src/data/storage
 import { YamlSource } from '../../src/loader/yaml/yaml-source.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
+import { fragmentVersion, readVersionRows } from './support.ts';
 
 /** Each run writes a new version of `events`, then keeps the last two. */
 const YAML_PIPELINE = `
@@ -31,6 +33,12 @@ dags:
         upstream: [make]
         inlets: [events]
         config: { keepLast: 2, removeAfterMinutes: 0 }
+  compacted:
+    tasks:
+      maintain:
+        operator: maintain
+        inlets: [events]
+        config: { keepLast: 100, targetFileMB: 64 }
   no_inlets:
     tasks:
       maintain:
@@ -147,7 +155,36 @@ for (const backend of STORE_BACKENDS) {
       expect((await ops.showVersion('events@staging')).rows).toBe(5);
       expect(
         (await started.runtime.ops.getTaskInstance('maintained', 'r5', 'maintain')).result,
-      ).toEqual({ datasets: ['events'], keepLast: 2, keepDays: null, removeAfterMinutes: 0 });
+      ).toEqual({
+        datasets: ['events'],
+        compacted: [],
+        keepLast: 2,
+        keepDays: null,
+        removeAfterMinutes: 0,
+      });
+
+      // Compaction: v5 made of many small files is rewritten into one with the success.
+      const fragmented = await fragmentVersion(started.runtime.store, ops, 'events', 5);
+      expect(fragmented).toEqual({ files: 6, rows: 10 });
+      const before = await ops.showVersion('events@v5');
+      expect(await run('compacted', 'c1')).toBe('success');
+      expect(
+        (await started.runtime.ops.getTaskInstance('compacted', 'c1', 'maintain')).result,
+      ).toMatchObject({
+        compacted: [{ dataset: 'events', version: 5, filesBefore: 6, filesAfter: 1 }],
+      });
+      const after = await ops.showVersion('events@v5');
+      expect(after).toMatchObject({ rows: 10, files: 1 });
+      expect(after.location).toBe(`${before.location}.c1`);
+      expect(await readVersionRows(after.location, 'id, run')).toEqual(
+        await readVersionRows(before.location, 'id, run'),
+      );
+      // The old folder stays for readers (vacuum removes it as an orphan later).
+      expect(existsSync(before.location)).toBe(true);
+      expect(await run('compacted', 'c2')).toBe('success');
+      expect(
+        (await started.runtime.ops.getTaskInstance('compacted', 'c2', 'maintain')).result,
+      ).toMatchObject({ compacted: [] });
 
       // Without inlets: fails without retry, saying what to add.
       expect(await run('no_inlets', 'n1')).toBe('failed');

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_BACKENDS } from '../support/stores.ts';
-import { type DataHarness, openDataHarness, readVersionRows } from './support.ts';
+import { type DataHarness, fragmentVersion, openDataHarness, readVersionRows } from './support.ts';
 
 const op = { name: 'olga', role: 'op' as const };
 const user = { name: 'uma', role: 'user' as const };
@@ -196,42 +196,18 @@ for (const backend of STORE_BACKENDS) {
       expect(outcome.error?.message).toBeUndefined();
       // Write a version of many small files the way an appending producer would.
       const before = await h.ops.showVersion('wide');
-      const { DuckDbSession, readParquetSql, sqlString } = await import(
-        '../../src/data/duckdb-session.ts'
-      );
-      const session = await DuckDbSession.open();
       const rows = await readVersionRows(before.location, 'id');
-      for (let i = 0; i < 5; i++) {
-        await session.run(
-          `copy (select * from ${readParquetSql(before.location)} where id % 5 = ${i}) to ${sqlString(path.join(before.location, `extra-${i}.parquet`))} (format parquet)`,
-          'test',
-        );
-      }
-      session.close();
-      // Register the extra files as the version's files (as an appending writer would).
-      const { describeFolder } = await import('../../src/data/stage-version.ts');
-      const s2 = await DuckDbSession.open();
-      const described = await describeFolder(s2, before.location, 'test');
-      s2.close();
-      await h.store.db
-        .updateTable('dataset_versions' as never)
-        .set({
-          manifest: JSON.stringify({ ...before.manifest, files: described.files }),
-          row_count: described.rowCount,
-          file_count: described.files.length,
-        } as never)
-        .where('dataset' as never, '=', 'wide' as never)
-        .execute();
+      const described = await fragmentVersion(h.store, h.ops, 'wide', before.version);
 
       const result = await h.ops.compact('wide', undefined, 64 * 1024 * 1024);
       expect(result).toMatchObject({
         compacted: true,
-        filesBefore: described.files.length,
+        filesBefore: described.files,
         filesAfter: 1,
         path: `wide/v${before.version}.c1`,
       });
       const after = await h.ops.showVersion('wide');
-      expect(after.rows).toBe(described.rowCount);
+      expect(after.rows).toBe(described.rows);
       expect(after.files).toBe(1);
       expect((await readVersionRows(after.location, 'id')).length).toBe(rows.length * 2);
       expect(await h.ops.compact('wide')).toMatchObject({ compacted: false });

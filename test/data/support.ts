@@ -339,3 +339,55 @@ export async function seedCheckedDatasets(
   tasks.push(gate.task);
   await recordDagVersion(h, 'etl', tasks);
 }
+
+/**
+ * Turns version `version` of `dataset` into a version of many small files, as an
+ * appending writer would leave it: five extra Parquet files, a fifth of its rows each,
+ * registered (row and `manifest.json`) as its files, so its rows double. Returns the
+ * files and rows it has now.
+ */
+export async function fragmentVersion(
+  store: TestStore['store'],
+  ops: StoreDatasetOperations,
+  dataset: string,
+  version: number,
+): Promise<{ files: number; rows: number }> {
+  const before = await ops.showVersion(`${dataset}@v${version}`);
+  const { DuckDbSession, readParquetSql, sqlString } = await import(
+    '../../src/data/duckdb-session.ts'
+  );
+  const { describeFolder } = await import('../../src/data/stage-version.ts');
+  const { writeManifestFile } = await import('../../src/data/manifest-file.ts');
+  const session = await DuckDbSession.open();
+  try {
+    // Read once: the folder gains the extra files as they are written.
+    await session.run(
+      `create temp table fragment_source as select *, row_number() over () as _n from ${readParquetSql(before.location)}`,
+      'test',
+    );
+    for (let i = 0; i < 5; i++) {
+      const file = sqlString(path.join(before.location, `extra-${i}.parquet`));
+      await session.run(
+        `copy (select * exclude (_n) from fragment_source where _n % 5 = ${i}) to ${file} (format parquet)`,
+        'test',
+      );
+    }
+    const described = await describeFolder(session, before.location, 'test');
+    const manifest = { ...before.manifest, files: described.files, bytes: described.bytes };
+    await store.db
+      .updateTable('dataset_versions' as never)
+      .set({
+        manifest: JSON.stringify(manifest),
+        row_count: described.rowCount,
+        file_count: described.files.length,
+        bytes: described.bytes,
+      } as never)
+      .where('dataset' as never, '=', dataset as never)
+      .where('version' as never, '=', version as never)
+      .execute();
+    await writeManifestFile(before.location, manifest);
+    return { files: described.files.length, rows: described.rowCount };
+  } finally {
+    session.close();
+  }
+}
