@@ -22,7 +22,11 @@ export interface DataEngine {
   runDag(dagId: string, runId: string, timeoutMs?: number): Promise<number>;
 }
 
-/** Starts the engine with `files` as pipelines; stopped when `scope` closes. */
+/**
+ * Starts the engine with `files` as pipelines; stopped when `scope` closes. DAGs start
+ * paused, so the runs measured are the ones `runDag` triggers, not scheduled runs of
+ * the same DAGs competing with them.
+ */
 export async function startDataEngine(
   scope: Scope,
   files: Record<string, string>,
@@ -38,6 +42,7 @@ export async function startDataEngine(
     pipelinesDir,
     scheduler: true,
     workers,
+    pausedOnCreation: true,
   });
   scope.defer('stop the runtime', () => runtime.stop());
   const datasets = createDatasetOperations(runtime.store, home);
