@@ -38,7 +38,7 @@ describe('updraft standalone with the example shop', () => {
       await server.waitFor(/Press Ctrl-C to stop/);
       const out = server.output();
       expect(out).toContain('seeding the example shop (scale 1) into the embedded source');
-      expect(out).toMatch(/\[7\/7\] daily_sales: \d+ rows/);
+      expect(out).toMatch(/\[9\/9\] service_metrics: \d+ rows/);
       expect(out).toMatch(
         new RegExp(
           `examples +shop_source = embedded PGlite ${embeddedSourceDir(ws.home)}, seeded \\d+ rows`,
