@@ -102,13 +102,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): Back
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  // 'close' waits for the output pipes, which worker processes inherit: a worker that
-  // outlives a killed parent would hold them open. After 'exit', 5 s for the rest of the
-  // output, then the exit code is the answer.
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('close', resolve);
-    child.once('exit', (code) => setTimeout(() => resolve(code), 5000).unref());
-  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   return {
     child,
     output: () => output,

@@ -59,7 +59,10 @@ process.on('message', (message: ToWorker) => {
 });
 process.on('disconnect', () => {
   killTrackedProcessGroups('SIGKILL');
-  process.exit(0);
+  // Not process.exit(): its teardown waits for native threads, and a DuckDB thread
+  // reading a named pipe this process also holds open never returns — an orphaned
+  // worker of a killed standalone (mid-extract) stayed alive, holding its output pipes.
+  process.kill(process.pid, 'SIGKILL');
 });
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
